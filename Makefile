@@ -1,0 +1,55 @@
+# Every chore a person runs. `make run` and `make test` work on a fresh machine:
+# they create what they need (.venv from the hash-pinned lock, node_modules from
+# package-lock.json) first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet
+
+.PHONY: help setup run test lint format contract lock bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed ## create what the services and tests need
+
+run: setup ## run the services: Python on http://localhost:7860
+	$(BIN)/python scripts/run.py
+
+test: lint ## run every test and lint
+	$(BIN)/python -m pytest
+
+lint: setup ## ruff lint and format check, contract copies in sync
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/sync_contract.py --check
+
+bench: setup ## measure start-to-healthy time and memory of each service
+	$(BIN)/python scripts/bench.py
+
+format: setup ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+contract: setup ## copy contract/openapi.yaml into each Space folder
+	$(BIN)/python scripts/sync_contract.py
+
+lock: setup ## re-resolve the hash-pinned requirements files
+	cd python-backend && ../$(UV) pip compile requirements.in $(LOCK_FLAGS) -o requirements.txt
+	$(UV) pip compile pyproject.toml --group dev python-backend/requirements.in \
+		-c python-backend/requirements.txt $(LOCK_FLAGS) -o requirements-dev.txt
+
+clean: ## remove what setup and the tests created
+	rm -rf $(VENV) .pytest_cache .ruff_cache build
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,59 @@
+"""gunicorn settings, all derived from the validated environment (see app/config.py).
+
+The Dockerfile's CMD and `make run` both start the service exactly so:
+    gunicorn --config gunicorn.conf.py "app:create_app()"
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from app.config import EX_CONFIG, ConfigError, environment, load_config
+from app.logs import GunicornLogger, logging_config
+
+_env = environment()
+try:
+    _config = load_config(_env)
+except ConfigError as exc:
+    # Before anything binds: one line naming the variable, then out.
+    print(exc, file=sys.stderr, flush=True)
+    sys.exit(EX_CONFIG)
+
+# The workers read the same values (including those from .env) when they build the app.
+os.environ.update({k: v for k, v in _env.items() if k not in os.environ})
+
+wsgi_app = "app:create_app()"
+bind = [f"[{_config.host}]:{_config.port}" if ":" in _config.host else f"{_config.host}:{_config.port}"]
+workers = _config.web_concurrency
+# Threads keep idle keep-alive connections from the Space proxy off the worker's back.
+worker_class = "gthread"
+threads = 4
+keepalive = 75  # longer than common proxy idle timeouts, so the proxy closes first
+timeout = 30
+graceful_timeout = int(_config.shutdown_timeout)  # gunicorn takes whole seconds; round down to stay within it
+# Heartbeat files in memory: /tmp may be a slow disk, and the root file system is read-only.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+control_socket_disable = True  # would need a writable $HOME; the container's root file system is read-only
+
+loglevel = _config.log_level
+logger_class = GunicornLogger
+logconfig_dict = logging_config(_config.log_level)
+accesslog = "-"
+errorlog = "-"
+capture_output = False
+proc_name = "python-backend"
+
+
+def post_worker_init(worker):
+    """On SIGTERM, flip /health to "fail" before gunicorn's own graceful stop begins."""
+    lifecycle = worker.wsgi.extensions["lifecycle"]
+    stop = worker.handle_exit
+
+    def handle_exit(sig, frame):
+        lifecycle.begin_shutdown()
+        stop(sig, frame)
+
+    import signal
+
+    signal.signal(signal.SIGTERM, handle_exit)

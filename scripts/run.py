@@ -1,0 +1,43 @@
+"""`make run`: start every service on its local port, stop them all on Ctrl-C.
+
+Each service runs exactly as its container does (its Dockerfile's CMD, from its
+folder), with PORT set to its local port; other settings come from the
+environment or the service's own `.env`.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from services import SERVICES, wait_healthy
+
+
+def main(names: list[str]) -> int:
+    services = [SERVICES[name] for name in names or SERVICES]
+    processes = []
+    for service in services:
+        # Own sessions: a terminal's Ctrl-C reaches only this script, which then stops
+        # each service the graceful way (SIGTERM), as `docker stop` would.
+        processes.append(service.start({"PORT": str(service.local_port)}, start_new_session=True))
+
+    def stop(*_):
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for service, process in zip(services, processes, strict=True):
+        if wait_healthy(f"http://127.0.0.1:{service.local_port}/health", process) is not None:
+            print(f"{service.name}: http://localhost:{service.local_port}", file=sys.stderr, flush=True)
+    if all(p.poll() is None for p in processes):
+        print("Ctrl-C stops them all.", file=sys.stderr, flush=True)
+    else:
+        stop()  # one failed to start (its own message says why): stop the rest
+    codes = [process.wait() for process in processes]
+    return next((code for code in codes if code), 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,117 @@
+"""Request ids, security headers, embeddability, proxy headers and CORS."""
+
+import re
+import uuid
+
+import pytest
+import requests
+
+from tests.contract.conftest import header_set
+
+CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co"
+PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-request-id"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/"), ("GET", "/health"), ("GET", "/missing"), ("DELETE", "/"), ("OPTIONS", "/echo")]
+)
+def test_every_response_carries_the_security_headers(service, method, path):
+    headers = requests.request(method, f"{service.url}{path}").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert uuid.UUID(headers["X-Request-ID"])
+
+
+def test_the_service_stays_embeddable_in_the_space_page(service):
+    headers = requests.get(f"{service.url}/").headers
+    assert "X-Frame-Options" not in headers
+    assert headers["Content-Security-Policy"] == CSP
+    frame_ancestors = next(d for d in CSP.split(";") if "frame-ancestors" in d).split()[1:]
+    assert "https://huggingface.co" in frame_ancestors
+    assert "'self'" in frame_ancestors  # the Space's own origin
+
+
+def test_no_header_names_server_software_or_version(service):
+    headers = requests.get(f"{service.url}/").headers
+    assert "X-Powered-By" not in headers
+    assert not re.search(r"\d", headers.get("Server", ""))
+
+
+def test_a_well_formed_request_id_is_echoed(service):
+    response = requests.get(f"{service.url}/missing", headers={"X-Request-ID": "trace-42.a:b_c"})
+    assert response.headers["X-Request-ID"] == "trace-42.a:b_c"
+    assert response.json()["request_id"] == "trace-42.a:b_c"
+
+
+@pytest.mark.parametrize("bad", ["two words", "x" * 129, "<script>", ""])
+def test_a_malformed_request_id_is_replaced(service, bad):
+    assert uuid.UUID(requests.get(f"{service.url}/", headers={"X-Request-ID": bad}).headers["X-Request-ID"])
+
+
+def test_forwarded_proto_from_the_proxy_makes_links_https(service):
+    links = requests.get(f"{service.url}/", headers={"X-Forwarded-Proto": "https"}).json()["links"]
+    assert links["health"] == f"https://127.0.0.1:{service.port}/health"
+
+
+# --- CORS -------------------------------------------------------------------
+
+
+def test_cors_unset_allows_any_origin_without_credentials(service):
+    headers = requests.get(f"{service.url}/", headers={"Origin": "https://elsewhere.example"}).headers
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in headers
+    assert "x-request-id" in header_set(headers["Access-Control-Expose-Headers"])
+
+
+def test_cors_unset_preflight(service):
+    response = requests.options(f"{service.url}/echo", headers={"Origin": "https://elsewhere.example", **PREFLIGHT})
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("origin", ["https://app.example.com", "https://me-app.hf.space", "https://X9.hf.space"])
+def test_cors_allowlist_echoes_an_allowed_origin_with_credentials(allowlist_service, origin):
+    headers = requests.get(f"{allowlist_service.url}/", headers={"Origin": origin}).headers
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert headers["Access-Control-Allow-Credentials"] == "true"
+    assert "origin" in header_set(headers["Vary"])
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "null",
+        "https://evil.hf.space.example.com",
+        "https://app.example.com.evil.io",
+        "http://app.example.com",
+        "https://hf.space",
+        "https://a.b.hf.space",
+    ],
+)
+def test_cors_allowlist_refuses_any_other_origin(allowlist_service, origin):
+    response = requests.get(f"{allowlist_service.url}/", headers={"Origin": origin})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Credentials" not in response.headers
+    assert "origin" in header_set(response.headers["Vary"])
+
+
+def test_cors_preflight_for_an_allowed_origin(allowlist_service):
+    origin = "https://me-app.hf.space"
+    response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": origin, **PREFLIGHT})
+    assert response.status_code == 204
+    assert response.content == b""
+    headers = response.headers
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert headers["Access-Control-Allow-Credentials"] == "true"
+    assert header_set(headers["Access-Control-Allow-Methods"]) == {"get", "head", "post", "options"}
+    assert header_set(headers["Access-Control-Allow-Headers"]) == {"content-type", "authorization", "x-request-id"}
+    assert headers["Access-Control-Max-Age"] == "600"
+
+
+def test_cors_preflight_for_a_refused_origin_grants_nothing(allowlist_service):
+    response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": "null", **PREFLIGHT})
+    assert response.status_code == 204
+    assert not [name for name in response.headers if name.lower().startswith("access-control-allow")]

@@ -1,0 +1,138 @@
+"""The processes themselves: configuration errors, logs, graceful shutdown, two at once."""
+
+import json
+import signal
+import socket
+import time
+
+import pytest
+import requests
+
+from scripts.services import free_port
+from tests.conftest import port_is_listening
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("PORT", "abc", "an integer from 1 to 65535"),
+        ("PORT", "70000", "an integer from 1 to 65535"),
+        ("LOG_LEVEL", "loud", "one of debug, info, warning, error, critical"),
+        (
+            "CORS_ORIGINS",
+            "https://ok.example,not-an-origin",
+            '"*" or a comma-separated list of origins such as https://example.com or https://*.hf.space',
+        ),
+    ],
+)
+def test_a_bad_variable_stops_the_process_before_it_binds(launch, name, variable, value, allowed):
+    port = free_port()
+    env = {variable: value}
+    running = launch(name, env, port=port)
+    code = running.process.wait(timeout=20)
+    assert code == 78
+    lines = [line for line in running.stderr().splitlines() if line.strip()]
+    assert lines == [f'invalid configuration: {variable}="{value}": expected {allowed}']
+    assert not port_is_listening(port)
+
+
+def test_one_json_access_line_per_request(service):
+    response = requests.get(f"{service.url}/health?probe=1", headers={"X-Request-ID": "log-check-1"})
+    assert response.status_code == 200
+    deadline = time.monotonic() + 5
+    matches = []
+    while time.monotonic() < deadline and not matches:
+        matches = [line for line in service.json_lines() if line.get("request_id") == "log-check-1"]
+        time.sleep(0.05)
+    assert len(matches) == 1
+    line = matches[0]
+    assert (line["msg"], line["method"], line["path"], line["status"]) == ("request", "GET", "/health", 200)
+    assert isinstance(line["duration_ms"], int | float) and line["duration_ms"] >= 0
+    assert line["service"] == service.name
+    assert line["client"] == "127.0.0.1"
+
+
+def test_the_client_address_comes_from_one_trusted_forwarded_hop(service):
+    requests.get(f"{service.url}/", headers={"X-Request-ID": "xff-check", "X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [line for line in service.json_lines() if line.get("request_id") == "xff-check"]
+        if lines:
+            break
+        time.sleep(0.05)
+    assert lines[0]["client"] == "203.0.113.9"
+
+
+def slow_upload(port: int, body: bytes) -> socket.socket:
+    """Open a POST /echo and send only its headers and half of its body."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+    head = (
+        f"POST /echo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    sock.sendall(head + body[: len(body) // 2])
+    return sock
+
+
+def read_response(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(launch, name):
+    running = launch(name, {"SHUTDOWN_TIMEOUT": "5", "WEB_CONCURRENCY": "1"})
+    running.wait_healthy()
+    body = json.dumps({"payload": "z" * 4000}).encode()
+    sock = slow_upload(running.port, body)
+    time.sleep(0.3)  # the server has the request in hand
+    started = time.monotonic()
+    running.process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)  # shutdown is under way while the body is still arriving
+    assert running.process.poll() is None, "exited with a request in flight"
+    sock.sendall(body[len(body) // 2 :])
+    raw = read_response(sock)
+    sock.close()
+    assert raw.startswith(b"HTTP/1.1 200"), raw[:200]
+    assert json.loads(raw.split(b"\r\n\r\n", 1)[1]) == {"received": {"payload": "z" * 4000}, "request_id": _rid(raw)}
+    assert running.process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 5 + 1
+
+
+def _rid(raw: bytes) -> str:
+    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"x-request-id":
+            return value.strip().decode()
+    raise AssertionError("no X-Request-ID")
+
+
+def test_an_idle_service_stops_promptly_on_sigterm(launch, name):
+    running = launch(name, {"SHUTDOWN_TIMEOUT": "5"})
+    running.wait_healthy()
+    # An idle keep-alive connection must not hold the shutdown up.
+    session = requests.Session()
+    assert session.get(f"{running.url}/health").status_code == 200
+    started = time.monotonic()
+    assert running.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 5
+    assert not port_is_listening(running.port)
+
+
+def test_every_service_runs_beside_the_others_and_survives_their_death(launch):
+    from scripts.services import SERVICES
+
+    runnings = {n: launch(n, {"WEB_CONCURRENCY": "1"}) for n in sorted(SERVICES)}
+    for running in runnings.values():
+        running.wait_healthy()
+    for n, running in runnings.items():
+        assert requests.get(f"{running.url}/").json()["service"] == n
+    names = sorted(runnings)
+    victim, others = runnings[names[0]], [runnings[n] for n in names[1:]]
+    victim.process.kill()
+    victim.process.wait(timeout=10)
+    for survivor in others:
+        assert requests.get(f"{survivor.url}/health").status_code == 200
+    if others:
+        assert others[0].stop(signal.SIGTERM) == 0
