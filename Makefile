@@ -22,17 +22,25 @@ $(VENV)/.installed: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed ## create what the services and tests need
+NODE_DIR := nodejs-backend
 
-run: setup ## run the services: Python on http://localhost:7860
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed ## create what the services and tests need
+
+run: setup ## run the services: Python on http://localhost:7860, Node on :7861
 	$(BIN)/python scripts/run.py
 
 test: lint ## run every test and lint
+	cd $(NODE_DIR) && npm test
 	$(BIN)/python -m pytest
 
-lint: setup ## ruff lint and format check, contract copies in sync
+lint: setup ## ruff and eslint, format check, contract copies in sync
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd $(NODE_DIR) && npm run --silent lint
 	$(BIN)/python scripts/sync_contract.py --check
 
 bench: setup ## measure start-to-healthy time and memory of each service
@@ -51,5 +59,5 @@ lock: setup ## re-resolve the hash-pinned requirements files
 		-c python-backend/requirements.txt $(LOCK_FLAGS) -o requirements-dev.txt
 
 clean: ## remove what setup and the tests created
-	rm -rf $(VENV) .pytest_cache .ruff_cache build
+	rm -rf $(VENV) .pytest_cache .ruff_cache build $(NODE_DIR)/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -47,6 +47,13 @@ SERVICES = {
         local_port=7860,
         contract_copy="app/openapi.json",
     ),
+    "nodejs-backend": Service(
+        name="nodejs-backend",
+        folder=ROOT / "nodejs-backend",
+        command=("node", "src/server.js"),
+        local_port=7861,
+        contract_copy="src/openapi.json",
+    ),
 }
 
 

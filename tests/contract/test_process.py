@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from scripts.services import free_port
+from scripts.services import SERVICES, free_port
 from tests.conftest import port_is_listening
 
 
@@ -120,19 +120,22 @@ def test_an_idle_service_stops_promptly_on_sigterm(launch, name):
     assert not port_is_listening(running.port)
 
 
-def test_every_service_runs_beside_the_others_and_survives_their_death(launch):
-    from scripts.services import SERVICES
-
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_services_run_side_by_side_and_outlive_each_other(launch, name, how):
+    """`name` is stopped or killed while every other service keeps answering."""
     runnings = {n: launch(n, {"WEB_CONCURRENCY": "1"}) for n in sorted(SERVICES)}
     for running in runnings.values():
         running.wait_healthy()
     for n, running in runnings.items():
         assert requests.get(f"{running.url}/").json()["service"] == n
-    names = sorted(runnings)
-    victim, others = runnings[names[0]], [runnings[n] for n in names[1:]]
-    victim.process.kill()
+    victim = runnings.pop(name)
+    victim.process.send_signal(how)
     victim.process.wait(timeout=10)
-    for survivor in others:
+    # A killed gunicorn master leaves its workers to notice the orphaning (about a second).
+    deadline = time.monotonic() + 10
+    while port_is_listening(victim.port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_is_listening(victim.port)
+    for survivor in runnings.values():
         assert requests.get(f"{survivor.url}/health").status_code == 200
-    if others:
-        assert others[0].stop(signal.SIGTERM) == 0
+        assert survivor.stop(signal.SIGTERM) == 0

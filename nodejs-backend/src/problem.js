@@ -1,0 +1,78 @@
+// RFC 9457 problem details: the only error body this service sends.
+import { STATUS_CODES } from 'node:http';
+import { sendJson } from './respond.js';
+
+// The titles python-backend sends (werkzeug's names), so both services read alike.
+const TITLES = { ...STATUS_CODES, 413: 'Request Entity Too Large' };
+
+export const tooLarge = (maxBodyBytes) => `The request body exceeds the limit of ${maxBodyBytes} bytes.`;
+
+/** An error that carries the status and detail of the problem to send. */
+export class HttpProblem extends Error {
+  constructor(status, detail, headers = {}) {
+    super(detail);
+    this.name = 'HttpProblem';
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+export function sendProblem(req, res, status, detail, extra = {}) {
+  res.status(status);
+  sendJson(res, {
+    type: 'about:blank',
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance: req.path,
+    request_id: req.id,
+    ...extra,
+  }, 'application/problem+json');
+}
+
+// body-parser (and raw-body) errors carry a `type`; give each a plain sentence.
+function describe(err, maxBodyBytes) {
+  switch (err.type) {
+    case 'entity.too.large':
+      return [413, tooLarge(maxBodyBytes)];
+    case 'entity.parse.failed':
+      return [400, 'The request body is not valid JSON.'];
+    case 'body.empty':
+      return [400, 'The request body is empty; send a JSON document.'];
+    case 'charset.unsupported':
+      return [415, `The charset ${JSON.stringify(err.charset)} is not supported; use utf-8.`];
+    case 'encoding.unsupported':
+      return [415, `The content encoding ${JSON.stringify(err.encoding)} is not supported.`];
+    case 'request.aborted':
+      return [400, 'The request was aborted before its body arrived.'];
+    case 'request.size.invalid':
+      return [400, 'The request body does not match its Content-Length.'];
+    default:
+      return undefined;
+  }
+}
+
+/** The last middleware: every error becomes a problem response, never HTML. */
+export function errorHandler({ logger, appEnv, maxBodyBytes }) {
+  // Express recognises error handlers by their four parameters.
+  return function handleError(err, req, res, _next) {
+    const known = err instanceof HttpProblem
+      ? [err.status, err.message]
+      : describe(err, maxBodyBytes);
+    const clientError = !known && err.expose && err.status >= 400 && err.status < 500;
+    const [status, detail] = known
+      ?? (clientError ? [err.status, err.message] : [500, 'The server failed to handle the request.']);
+
+    if (status >= 500) {
+      logger.error({ err, request_id: req.id, method: req.method, path: req.path }, 'unhandled error');
+    }
+    if (res.headersSent) {
+      // Too late for a problem body; cut the response so the client sees a failure.
+      req.socket.destroy();
+      return;
+    }
+    if (err instanceof HttpProblem) res.set(err.headers);
+    const extra = status >= 500 && appEnv === 'development' ? { stack: err.stack } : {};
+    sendProblem(req, res, status, detail, extra);
+  };
+}
