@@ -37,10 +37,11 @@ test: lint ## run every test and lint
 	cd $(NODE_DIR) && npm test
 	$(BIN)/python -m pytest
 
-lint: setup ## ruff and eslint, format check, contract copies in sync
+lint: setup ## ruff, eslint and hadolint, format check, contract copies in sync
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd $(NODE_DIR) && npm run --silent lint
+	$(BIN)/hadolint python-backend/Dockerfile $(NODE_DIR)/Dockerfile
 	$(BIN)/python scripts/sync_contract.py --check
 
 bench: setup ## measure start-to-healthy time and memory of each service
