@@ -1,19 +1,24 @@
-"""Shared helpers for the repository's black-box suites: start real service processes."""
+"""Shared fixtures for the black-box suites: each service as a real process or
+as a container built from its Dockerfile and run the way a Space runs it."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from scripts.services import SERVICES, Service, free_port, wait_healthy
+from tests import docker
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def port_is_listening(port: int) -> bool:
@@ -22,13 +27,19 @@ def port_is_listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@dataclass
-class RunningService:
+def wait_until(predicate, timeout: float = 10, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()) and time.monotonic() < deadline:
+        time.sleep(interval)
+    return result
+
+
+class Running:
+    """A started service, whatever runs it. Tests talk to it over http://127.0.0.1:port."""
+
     service: Service
     port: int
-    process: subprocess.Popen
-    log_dir: Path
-    env: dict[str, str] = field(default_factory=dict)
+    client_address: str  # the address the app sees this suite's requests come from
 
     @property
     def name(self) -> str:
@@ -38,12 +49,6 @@ class RunningService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stdout(self) -> str:
-        return (self.log_dir / "stdout").read_text(errors="replace")
-
-    def stderr(self) -> str:
-        return (self.log_dir / "stderr").read_text(errors="replace")
-
     def json_lines(self) -> list[dict]:
         lines = []
         for line in self.stdout().splitlines():
@@ -52,45 +57,169 @@ class RunningService:
         return lines
 
     def wait_healthy(self, timeout: float = 30) -> float:
-        """Poll /health until 200; returns the seconds it took."""
-        took = wait_healthy(f"{self.url}/health", self.process, timeout)
+        """Poll /health until 200; the seconds it took."""
+        took = wait_healthy(f"{self.url}/health", self, timeout)
         if took is None:
-            state = f"exited with {self.process.returncode}" if self.process.poll() is not None else "not healthy"
+            state = f"exited with {self.exit_code()}" if self.exit_code() is not None else "not healthy"
             raise AssertionError(f"{self.name} {state} after {timeout}s: {self.stderr()[-2000:]}")
         return took
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+    def poll(self) -> int | None:  # lets wait_healthy() treat this like a Popen
+        return self.exit_code()
+
+    def stop(self, timeout: float = 15) -> int:
+        """Graceful stop (SIGTERM, as `docker stop`), then the exit status."""
+        self.terminate()
+        return self.wait(timeout)
+
+    # Implemented by each runtime:
+    def stdout(self) -> str: ...
+    def stderr(self) -> str: ...
+    def exit_code(self) -> int | None: ...
+    def wait(self, timeout: float) -> int: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+    def cleanup(self) -> None: ...
+
+
+class RunningProcess(Running):
+    """The service's container command run from its folder, as a local process."""
+
+    def __init__(self, service: Service, port: int, env: dict[str, str], log_dir: Path):
+        self.service, self.port, self.log_dir = service, port, log_dir
+        self.client_address = "127.0.0.1"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with (log_dir / "stdout").open("wb") as out, (log_dir / "stderr").open("wb") as err:
+            self.process = service.start({"PORT": str(port), **env}, stdout=out, stderr=err)
+
+    def stdout(self) -> str:
+        return (self.log_dir / "stdout").read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return (self.log_dir / "stderr").read_text(errors="replace")
+
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def terminate(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+            self.process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    def cleanup(self) -> None:
+        if self.process.poll() is None:
+            self.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
-def start_service(name: str, log_dir: Path, env: dict[str, str] | None = None, port: int | None = None):
-    service = SERVICES[name]
-    port = port or free_port()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    settings = {"PORT": str(port), **(env or {})}
-    with (log_dir / "stdout").open("wb") as out, (log_dir / "stderr").open("wb") as err:
-        process = subprocess.Popen(
-            service.command, cwd=service.folder, env=service.environ(settings), stdout=out, stderr=err
-        )
-    return RunningService(service, port, process, log_dir, settings)
+class RunningContainer(Running):
+    """The service's image run as a Space runs it: uid 1000, read-only root, a
+    tmpfs /tmp, PORT unset, the platform's variables set, published on 127.0.0.1."""
+
+    def __init__(self, service: Service, image: docker.Image, port: int, env: dict[str, str]):
+        self.service, self.port = service, port
+        self.container = docker.Container(image, port, env)
+        self.client_address = self.container.gateway()
+
+    def stdout(self) -> str:
+        return self.container.logs()[0]
+
+    def stderr(self) -> str:
+        return self.container.logs()[1]
+
+    def exit_code(self) -> int | None:
+        return self.container.exit_code()
+
+    def wait(self, timeout: float) -> int:
+        return self.container.wait(timeout)
+
+    def terminate(self) -> None:
+        self.container.stop_in_background()
+
+    def kill(self) -> None:
+        self.container.kill()
+
+    def cleanup(self) -> None:
+        self.container.remove()
+
+
+# --- the container runtime: an engine, base images, images --------------------
+
+
+def _needs_docker(item: pytest.Item) -> bool:
+    params = getattr(item, "callspec", None)
+    return "containers" in item.path.parts or (params is not None and params.params.get("runtime") == "container")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without an engine, skip every container test with one line saying why (in CI: fail them)."""
+    if IN_CI or not any(_needs_docker(item) for item in items):
+        return
+    problem = docker.engine_problem()
+    if problem:
+        config.stash[_SKIPPED] = f"container tests skipped: {problem} (scripts/docker-engine starts one)"
+        marker = pytest.mark.skip(reason="no Docker engine")
+        for item in items:
+            if _needs_docker(item):
+                item.add_marker(marker)
+
+
+_SKIPPED = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _SKIPPED in config.stash:
+        terminalreporter.write_line(config.stash[_SKIPPED], yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
-def launch(tmp_path_factory) -> Iterator:
-    """launch(name, env) -> a started (not yet healthy) service; all are stopped at the end."""
-    started: list[RunningService] = []
+def docker_engine() -> None:
+    """Fail when no Docker engine answers (outside CI, collection skipped these already)."""
+    problem = docker.engine_problem()
+    if problem:
+        pytest.fail(f"container tests need a Docker engine: {problem} (start one with scripts/docker-engine)")
 
-    def _launch(name: str, env: dict[str, str] | None = None, port: int | None = None) -> RunningService:
-        running = start_service(name, tmp_path_factory.mktemp(name), env, port)
+
+@pytest.fixture(scope="session")
+def images(docker_engine) -> dict[str, docker.Image]:
+    """Each service's image, built from its folder on the official base or a local stand-in."""
+    bases = docker.base_images()
+    return {name: docker.build(name, bases[docker.BASE_ARGS[name][1]]) for name in sorted(SERVICES)}
+
+
+# --- launching ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=["process", "container"])
+def runtime(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def launch(runtime, request, tmp_path_factory) -> Iterator:
+    """launch(name, env, port) -> a started (not yet healthy) service in this
+    runtime; every one is stopped at the end of the session."""
+    images = request.getfixturevalue("images") if runtime == "container" else None
+    started: list[Running] = []
+
+    def _launch(name: str, env: dict[str, str] | None = None, port: int | None = None) -> Running:
+        service, port, env = SERVICES[name], port or free_port(), env or {}
+        if images is None:
+            running = RunningProcess(service, port, env, tmp_path_factory.mktemp(name))
+        else:
+            running = RunningContainer(service, images[name], port, env)
         started.append(running)
         return running
 
     yield _launch
     for running in started:
-        running.stop(timeout=10)
+        running.cleanup()

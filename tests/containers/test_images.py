@@ -1,0 +1,129 @@
+"""Each image: its health check, user, writable places, size, build-time inputs."""
+
+import json
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests import docker
+from tests.conftest import wait_until
+from tests.containers.conftest import SIZE_BUDGET_MB, report
+
+
+def test_images_are_built_on_the_reported_base(images):
+    for name, image in sorted(images.items()):
+        official = not image.base.startswith("local/")
+        kind = "official image" if official else "local stand-in (scripts/base-images)"
+        report("container images", f"{name}: built on {image.base} ({kind})")
+        assert image.inspect()["Config"]["User"] == "1000"
+
+
+def test_docker_health_becomes_healthy_and_the_app_answers(images, run_container):
+    env = {"SPACE_ID": "me/app", "SPACE_HOST": "me-app.hf.space"}
+    started = time.monotonic()
+    containers = {name: run_container(image, env) for name, image in sorted(images.items())}  # side by side
+    for name, container in containers.items():
+        answered = wait_until(lambda c=container: _answers(c), timeout=30, interval=0.02)
+        assert answered, container.logs()
+        took = time.monotonic() - started
+        report("container images", f"{name}: docker run -> first 200 on /health in {took:.2f} s")
+    for name, container in containers.items():
+        healthy = wait_until(lambda c=container: c.health() == "healthy", timeout=40, interval=0.2)
+        assert healthy, f"{name}: {container.state().get('Health')}"
+        took = time.monotonic() - started
+        report("container images", f"{name}: docker run -> healthy in {took:.1f} s (first check after 10 s)")
+        url = f"http://127.0.0.1:{container.port}"
+        assert requests.get(f"{url}/health", timeout=5).json()["status"] == "pass"
+        assert requests.get(f"{url}/", timeout=5).json()["space"]["id"] == "me/app"
+        assert requests.head(f"{url}/", timeout=5).status_code == 200
+
+
+def _answers(container) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{container.port}/health", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_health_check_reports_an_app_bound_where_nobody_can_reach_it(image, run_container):
+    # The classic trap, a bind to one loopback address: the app runs, but not where
+    # the proxy (and the HEALTHCHECK) looks. The image's own check, polled faster.
+    fast = ("--health-interval", "1s", "--health-timeout", "2s", "--health-retries", "2", "--health-start-period", "0s")
+    container = run_container(image, {"HOST": "127.0.0.2"}, extra=fast)
+    assert wait_until(lambda: container.health() == "unhealthy", timeout=30), container.state().get("Health")
+    assert container.state()["Running"]
+
+
+def test_the_app_runs_as_uid_1000_and_writes_only_to_tmp(image, run_container):
+    container = run_container(image)
+    assert wait_until(lambda: container.state()["Running"])
+    assert container.exec("id", "-u").stdout.strip() == "1000"
+    # Dev Mode wants /app owned by uid 1000; the read-only root keeps it unwritable at run time.
+    assert container.exec("stat", "-c", "%u", "/app").stdout.strip() == "1000"
+    assert container.exec("sh", "-c", "echo x > /tmp/probe && cat /tmp/probe").stdout.strip() == "x"
+    for place in ("/app/probe", "/probe", "/etc/probe", "$HOME/probe", "/var/tmp/probe"):
+        result = container.exec("sh", "-c", f"echo x > {place}")
+        assert result.returncode != 0, f"{place} is writable"
+        assert "Read-only file system" in result.stderr
+
+
+def test_image_size_is_within_budget(image):
+    total_mb, base_mb = image.size() / 1e6, image.base_size() / 1e6
+    budget = SIZE_BUDGET_MB[image.name]
+    report(
+        "container images",
+        f"{image.name}: {total_mb:.1f} MB in all, {total_mb - base_mb:.1f} MB above the base "
+        f"({base_mb:.1f} MB); budget {budget} MB",
+    )
+    assert total_mb < budget
+
+
+def test_no_secret_or_local_file_reaches_the_image(image, tmp_path):
+    """Build from a copy of the folder holding a .env, tests and caches, with a
+    build argument and a build secret, the way the platform passes them."""
+    source = docker.ROOT / image.name
+    context = tmp_path / image.name
+    subprocess.run(["cp", "-r", str(source), str(context)], check=True)
+    marker = f"s3cret-{uuid.uuid4().hex}"
+    (context / ".env").write_text(f"LEAKED_TOKEN={marker}\n")
+    secret_id, secret_value = {
+        "python-backend": ("PIP_INDEX_URL", f"https://__token__:{marker}@pypi.org/simple"),
+        "nodejs-backend": ("NPM_TOKEN", f"npm_{marker}"),
+    }[image.name]
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret_value)
+    build_id = f"build-{uuid.uuid4().hex[:8]}"
+    result = subprocess.run(
+        [docker.DOCKER, "build", "--progress=plain", "--build-arg", f"APP_BUILD_ID={build_id}",
+         "--build-arg", f"{docker.BASE_ARGS[image.name][0]}={image.base}",
+         "--secret", f"id={secret_id},src={secret_file}", "--tag", f"{image.tag}-secrets", str(context)],
+        env=docker.BUILD_ENV, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    tag = f"{image.tag}-secrets"
+    try:
+        # The secret was used by the install step ...
+        assert f"{secret_id} secret" in result.stderr
+        # ... and the build argument reached the image as a variable.
+        config = json.loads(docker.docker("image", "inspect", tag).stdout)[0]["Config"]
+        assert f"APP_BUILD_ID={build_id}" in config["Env"]
+        # Neither the secret nor the .env is anywhere in the image: layers, history, config.
+        saved = subprocess.run([docker.DOCKER, "save", tag], capture_output=True, check=True, timeout=300).stdout
+        assert marker.encode() not in saved
+        assert marker not in docker.docker("history", "--no-trunc", tag).stdout
+        listing = docker.docker("run", "--rm", "--entrypoint", "ls", tag, "-A", "/app").stdout.split()
+        assert ".env" not in listing
+        assert not {"tests", "test", "node_modules/.cache", "Dockerfile", "README.md"} & set(listing)
+    finally:
+        docker.docker("image", "rm", "--force", tag, check=False)
+
+
+@pytest.mark.parametrize("variable", ["PORT=abc", "LOG_LEVEL=loud"])
+def test_a_bad_variable_makes_the_container_exit_with_the_message(image, run_container, variable):
+    container = run_container(image, dict([variable.split("=")]))
+    assert container.wait(timeout=30) == 78
+    name, value = variable.split("=")
+    assert f'invalid configuration: {name}="{value}"' in container.logs()[1]
