@@ -10,7 +10,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from app.config import EX_CONFIG, ConfigError, environment, load_config
+from app.http import raw_problem
 from app.logs import GunicornLogger, logging_config
+from gunicorn import util as gunicorn_util
 
 _env = environment()
 try:
@@ -43,6 +45,16 @@ accesslog = "-"
 errorlog = "-"
 capture_output = False
 proc_name = "python-backend"
+
+
+def _write_problem(sock, status_int, reason, mesg):
+    gunicorn_util.write_nonblock(sock, raw_problem(status_int, reason, mesg))
+
+
+# Requests gunicorn refuses before the app sees them (a malformed request line,
+# headers over its limits) get problem+json like every other error, not
+# gunicorn's HTML page. Its workers call util.write_error for exactly these.
+gunicorn_util.write_error = _write_problem
 
 
 def post_worker_init(worker):

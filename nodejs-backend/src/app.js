@@ -6,7 +6,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { corsMiddleware } from './cors.js';
 import { createLogger, requestLogger, round3 } from './logging.js';
-import { HttpProblem, errorHandler, sendProblem, tooLarge } from './problem.js';
+import { CSP, HttpProblem, errorHandler, sendProblem, tooLarge } from './problem.js';
 import { sendJson } from './respond.js';
 
 const require = createRequire(import.meta.url);
@@ -18,8 +18,6 @@ const STARTED_AT = new Date(Math.round(performance.timeOrigin)).toISOString();
 const uptimeSeconds = () => round3(process.uptime());
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-// helmet joins directives with ";" only; the contract spells the header exactly.
-const CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co";
 
 /** Tracks whether the process is shutting down; server.js flips it. */
 export function createLifecycle() {
@@ -60,6 +58,12 @@ function securityHeaders() {
       frameguard: false, // the Space page on huggingface.co embeds the app
       hsts: false, // TLS ends at the platform's proxy
       referrerPolicy: { policy: 'no-referrer' },
+      // Only the contract's headers, the same set python-backend sends.
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
     }),
     (req, res, next) => {
       res.set('Content-Security-Policy', CSP);

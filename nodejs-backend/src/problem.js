@@ -1,9 +1,13 @@
 // RFC 9457 problem details: the only error body this service sends.
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { sendJson } from './respond.js';
 
 // The titles python-backend sends (werkzeug's names), so both services read alike.
 const TITLES = { ...STATUS_CODES, 413: 'Request Entity Too Large' };
+
+// helmet joins directives with ";" only; the contract spells the header exactly.
+export const CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co";
 
 export const tooLarge = (maxBodyBytes) => `The request body exceeds the limit of ${maxBodyBytes} bytes.`;
 
@@ -28,6 +32,47 @@ export function sendProblem(req, res, status, detail, extra = {}) {
     request_id: req.id,
     ...extra,
   }, 'application/problem+json');
+}
+
+/**
+ * A whole HTTP/1.1 problem response, for requests Node's parser refuses before
+ * Express sees them (a malformed request line, headers over the limit): the
+ * headers every response carries, no parsed path for `instance`.
+ */
+export function rawProblem(status, detail) {
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance: '',
+    request_id: requestId,
+  });
+  const headers = {
+    'Content-Type': 'application/problem+json',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+    'X-Request-ID': requestId,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    'Content-Security-Policy': CSP,
+  };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${TITLES[status] ?? 'Error'}\r\n${head}\r\n${body}`;
+}
+
+// Node's HTTP parser errors (server 'clientError'): status and a plain sentence.
+const CLIENT_ERRORS = {
+  HPE_HEADER_OVERFLOW: [431, 'The request headers exceed the size limit.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time.'],
+};
+
+/** The answer to a request Node could not parse. */
+export function clientErrorResponse(err) {
+  const [status, detail] = CLIENT_ERRORS[err.code] ?? [400, 'The request is not valid HTTP.'];
+  return rawProblem(status, detail);
 }
 
 // body-parser (and raw-body) errors carry a `type`; give each a plain sentence.

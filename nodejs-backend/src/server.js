@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp, createLifecycle } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
+import { clientErrorResponse } from './problem.js';
 
 const EX_CONFIG = 78;
 
@@ -33,6 +34,16 @@ function start() {
   // Longer than common proxy idle timeouts, so the proxy closes first (as python-backend's 75 s).
   server.keepAliveTimeout = 75_000;
 
+  // Requests the HTTP parser refuses never reach Express; Node's own answer is an
+  // empty 400. Answer with problem+json like every other error.
+  server.on('clientError', (err, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    logger.warn({ code: err.code }, 'invalid request');
+    socket.end(clientErrorResponse(err));
+  });
   server.on('error', (err) => {
     logger.fatal({ err }, 'server error');
     process.exit(1);

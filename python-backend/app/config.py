@@ -109,6 +109,11 @@ def _cors_origins(value: str) -> tuple[str | re.Pattern[str], ...] | None:
         port = match and match["port"]
         if not match or (port is not None and not 1 <= int(port) <= 65535):
             raise ValueError(expected)
+        if match["host"].startswith("["):
+            try:
+                ipaddress.IPv6Address(match["host"][1:-1])
+            except ValueError:
+                raise ValueError(expected) from None
         entry = entry.lower()
         origins.append(origin_pattern(entry) if "*" in entry else entry)
     return tuple(origins)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -15,6 +16,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 
 CORS_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 CORS_HEADERS = "Content-Type,Authorization,X-Request-ID"
+CORS_MAX_AGE = 600
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -22,6 +24,35 @@ SECURITY_HEADERS = {
     # Embeddable in the Space page on huggingface.co ('self' is the Space's own origin).
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self' https://huggingface.co",
 }
+
+
+def raw_problem(status: int, reason: str, detail: str) -> bytes:
+    """A whole HTTP/1.1 problem response, for the errors gunicorn answers itself.
+
+    A malformed request line or headers over gunicorn's limits never reach the
+    app; gunicorn.conf.py installs this in place of gunicorn's HTML error page so
+    that these answers follow the contract too. There is no parsed request, hence
+    no path for `instance`.
+    """
+    request_id = str(uuid.uuid4())
+    problem = {
+        "type": "about:blank",
+        "title": reason,
+        "status": status,
+        "detail": detail or "The server failed to handle the request.",
+        "instance": "",
+        "request_id": request_id,
+    }
+    body = json.dumps(problem).encode()
+    headers = {
+        "Content-Type": "application/problem+json",
+        "Content-Length": str(len(body)),
+        "Connection": "close",
+        REQUEST_ID: request_id,
+        **SECURITY_HEADERS,
+    }
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return f"{head}\r\n".encode("latin-1") + body
 
 
 def _assign_request_id() -> None:
@@ -79,22 +110,32 @@ def init_app(app: Flask, config: Config) -> None:
         if allowlist:
             # Caches must key on Origin whenever the answer depends on it, allowed or not.
             response.vary.add("Origin")
-        if request.method == "OPTIONS" and "Access-Control-Allow-Methods" in response.headers:
-            # One fixed list, not flask-cors' echo of the requested subset (as the Node service).
+        if request.method == "OPTIONS" and "Access-Control-Allow-Origin" in response.headers:
+            # The contract's fixed lists on every allowed preflight, as the Node service sends
+            # them: flask-cors echoes the requested headers and drops all three when the
+            # requested method is not allowed.
+            response.headers["Access-Control-Allow-Methods"] = ",".join(CORS_METHODS)
             response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
         return response
 
     # Registered before CORS(): Flask runs after_request hooks in reverse, so this sees its headers.
     app.after_request(_cors_fixups)
+    # flask-cors reads a string with regex characters in it (an IPv6 origin's brackets)
+    # as an unanchored pattern: exact origins go in as anchored, escaped patterns.
+    origins = [
+        o if isinstance(o, re.Pattern) else re.compile(rf"{re.escape(o)}\Z", re.IGNORECASE)
+        for o in config.cors_origins or ()
+    ]
     CORS(
         app,
-        origins=list(config.cors_origins) if allowlist else "*",
+        origins=origins if allowlist else "*",
         send_wildcard=not allowlist,
         supports_credentials=allowlist,
         always_send=not allowlist,
         methods=list(CORS_METHODS),
         allow_headers=CORS_HEADERS.split(","),
         expose_headers=[REQUEST_ID],
-        max_age=600,
+        max_age=CORS_MAX_AGE,
         vary_header=allowlist,
     )

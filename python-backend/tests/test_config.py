@@ -61,6 +61,8 @@ def test_valid_values_are_parsed():
         ("CORS_ORIGINS", "https://a.*.com", "origins such as https://example.com"),
         ("CORS_ORIGINS", "https://example.com:99999", "origins such as https://example.com"),
         ("CORS_ORIGINS", "null", "origins such as https://example.com"),
+        ("CORS_ORIGINS", "http://[:::]:8080", "origins such as https://example.com"),
+        ("CORS_ORIGINS", "http://[*.1]", "origins such as https://example.com"),
     ],
 )
 def test_an_invalid_value_names_the_variable_the_value_and_what_is_allowed(name, value, expected):
@@ -87,10 +89,10 @@ def test_cors_star_means_any_origin():
 
 def test_cors_list_keeps_exact_origins_and_compiles_wildcards():
     origins = load_config(
-        {"CORS_ORIGINS": "https://Example.com, http://localhost:3000,https://*.hf.space"}
+        {"CORS_ORIGINS": "https://Example.com, http://localhost:3000,http://[::1]:8080,https://*.hf.space"}
     ).cors_origins
-    assert origins[:2] == ("https://example.com", "http://localhost:3000")
-    assert isinstance(origins[2], re.Pattern)
+    assert origins[:3] == ("https://example.com", "http://localhost:3000", "http://[::1]:8080")
+    assert isinstance(origins[3], re.Pattern)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from scripts.services import SERVICES
 CONTRACT = Path(__file__).resolve().parents[2] / "contract" / "openapi.yaml"
 ALLOWLIST = "https://app.example.com,https://*.hf.space"
 _JSON_TYPES = ("application/problem+json", "application/health+json")
-_PROBLEM = Draft202012Validator(yaml.safe_load(CONTRACT.read_text())["components"]["schemas"]["Problem"])
+PROBLEM_SCHEMA = Draft202012Validator(yaml.safe_load(CONTRACT.read_text())["components"]["schemas"]["Problem"])
 
 
 @pytest.fixture(scope="session", params=sorted(SERVICES))
@@ -63,7 +63,7 @@ def problem(response: requests.Response, status: int) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].split(";")[0] == "application/problem+json"
     body = json.loads(response.text)
-    _PROBLEM.validate(body)
+    PROBLEM_SCHEMA.validate(body)
     assert (body["type"], body["status"]) == ("about:blank", status)
     assert body["title"] and body["detail"]
     assert body["request_id"] == response.headers["X-Request-ID"]

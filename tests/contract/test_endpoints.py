@@ -1,11 +1,15 @@
 """Status, health, echo and the OpenAPI document, against each running service."""
 
+import http.client
+import json
+import socket
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
-from tests.contract.conftest import CONTRACT, problem
+from tests.contract.conftest import CONTRACT, PROBLEM_SCHEMA, problem
 
 
 def test_status_reports_the_service(service, conforms):
@@ -95,6 +99,39 @@ def test_oversize_chunked_body_is_413(service):
     response = requests.post(f"{service.url}/echo", data=chunks(), headers={"Content-Type": "application/json"})
     assert response.request.headers.get("Transfer-Encoding") == "chunked"
     problem(response, 413)
+
+
+def _raw_request(service, payload: bytes) -> tuple[http.client.HTTPResponse, bytes]:
+    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
+        sock.sendall(payload)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response, response.read()
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n", 431),
+    ],
+    ids=["request-line", "header-name", "header-size"],
+)
+def test_requests_the_http_server_refuses_get_a_problem_too(service, payload, status):
+    # Refused by gunicorn or Node's parser before the app sees them: their own
+    # answers would be an HTML page or an empty body.
+    response, raw = _raw_request(service, payload)
+    assert response.status == status
+    assert response.getheader("Content-Type") == "application/problem+json"
+    assert response.getheader("Connection") == "close"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    csp = requests.get(f"{service.url}/").headers["Content-Security-Policy"]
+    assert response.getheader("Content-Security-Policy") == csp
+    body = json.loads(raw)
+    PROBLEM_SCHEMA.validate(body)
+    assert (body["status"], body["request_id"]) == (status, response.getheader("X-Request-ID"))
+    assert b"<html" not in raw.lower()
 
 
 def test_body_within_the_limit_is_accepted(service):

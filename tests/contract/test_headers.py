@@ -6,7 +6,8 @@ import uuid
 import pytest
 import requests
 
-from tests.contract.conftest import header_set
+from scripts.services import SERVICES
+from tests.contract.conftest import ALLOWLIST, header_set
 
 CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co"
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-request-id"}
@@ -27,7 +28,8 @@ def test_the_service_stays_embeddable_in_the_space_page(service):
     headers = requests.get(f"{service.url}/").headers
     assert "X-Frame-Options" not in headers
     assert headers["Content-Security-Policy"] == CSP
-    frame_ancestors = next(d for d in CSP.split(";") if "frame-ancestors" in d).split()[1:]
+    directives = headers["Content-Security-Policy"].split(";")
+    frame_ancestors = next(d for d in directives if "frame-ancestors" in d).split()[1:]
     assert "https://huggingface.co" in frame_ancestors
     assert "'self'" in frame_ancestors  # the Space's own origin
 
@@ -115,3 +117,62 @@ def test_cors_preflight_for_a_refused_origin_grants_nothing(allowlist_service):
     response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": "null", **PREFLIGHT})
     assert response.status_code == 204
     assert not [name for name in response.headers if name.lower().startswith("access-control-allow")]
+
+
+def test_cors_preflight_answers_the_fixed_lists_whatever_is_asked(allowlist_service):
+    # A browser compares the request against these lists; they never echo what was asked.
+    origin = "https://app.example.com"
+    asked = {"Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-custom"}
+    headers = requests.options(f"{allowlist_service.url}/", headers={"Origin": origin, **asked}).headers
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert header_set(headers["Access-Control-Allow-Methods"]) == {"get", "head", "post", "options"}
+    assert header_set(headers["Access-Control-Allow-Headers"]) == {"content-type", "authorization", "x-request-id"}
+    assert headers["Access-Control-Max-Age"] == "600"
+
+
+@pytest.fixture(scope="module")
+def ipv6_allowlist_service(launch, name):
+    running = launch(name, {"CORS_ORIGINS": "http://[::1]:8080"})
+    running.wait_healthy()
+    return running
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("http://[::1]:8080", True), ("http://1:8080", False), ("http://::8080", False), ("http://[::1]:80800", False)],
+)
+def test_cors_allowlist_matches_an_ipv6_origin_exactly(ipv6_allowlist_service, origin, allowed):
+    headers = requests.get(f"{ipv6_allowlist_service.url}/", headers={"Origin": origin}).headers
+    assert headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)
+
+
+@pytest.fixture(scope="module")
+def both_services(launch):
+    runnings = {name: launch(name, {"CORS_ORIGINS": ALLOWLIST}) for name in SERVICES}
+    for running in runnings.values():
+        running.wait_healthy()
+    yield runnings
+    for running in runnings.values():
+        running.stop()
+
+
+# Headers that belong to the transport or the server software, not the contract.
+_TRANSPORT = {"date", "server", "connection", "keep-alive", "content-length", "transfer-encoding", "etag"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/", {}),
+        ("GET", "/missing", {}),
+        ("DELETE", "/health", {}),
+        ("OPTIONS", "/echo", {"Origin": "https://app.example.com", **PREFLIGHT}),
+        ("GET", "/", {"Origin": "https://evil.example"}),
+    ],
+)
+def test_both_services_send_the_same_headers(both_services, method, path, headers):
+    sent = {}
+    for name, running in both_services.items():
+        response = requests.request(method, f"{running.url}{path}", headers=headers)
+        sent[name] = (response.status_code, {h.lower() for h in response.headers} - _TRANSPORT)
+    assert sent["python-backend"] == sent["nodejs-backend"]

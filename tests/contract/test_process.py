@@ -1,5 +1,6 @@
 """The processes themselves: configuration errors, logs, graceful shutdown, two at once."""
 
+import http.client
 import json
 import socket
 import time
@@ -9,6 +10,10 @@ import requests
 
 from scripts.services import SERVICES, free_port
 from tests.conftest import port_is_listening
+
+# When SHUTDOWN_TIMEOUT cuts requests still in flight: gunicorn's master has its
+# workers killed and still exits 0; the Node service exits 1 to say it cut them.
+EXIT_AFTER_DEADLINE = {"python-backend": 0, "nodejs-backend": 1}
 
 
 @pytest.mark.parametrize(
@@ -22,6 +27,11 @@ from tests.conftest import port_is_listening
             "https://ok.example,not-an-origin",
             '"*" or a comma-separated list of origins such as https://example.com or https://*.hf.space',
         ),
+        (
+            "CORS_ORIGINS",
+            "http://[:::]:8080",
+            '"*" or a comma-separated list of origins such as https://example.com or https://*.hf.space',
+        ),
     ],
 )
 def test_a_bad_variable_stops_the_process_before_it_binds(launch, name, variable, value, allowed):
@@ -32,6 +42,7 @@ def test_a_bad_variable_stops_the_process_before_it_binds(launch, name, variable
     assert code == 78
     lines = [line for line in running.stderr().splitlines() if line.strip()]
     assert lines == [f'invalid configuration: {variable}="{value}": expected {allowed}']
+    assert running.stdout().strip() == ""  # not a line: it never got as far as starting, let alone binding
     assert not port_is_listening(port)
 
 
@@ -105,6 +116,59 @@ def _rid(raw: bytes) -> str:
         if key.strip().lower() == b"x-request-id":
             return value.strip().decode()
     raise AssertionError("no X-Request-ID")
+
+
+def test_the_shutdown_deadline_cuts_a_stuck_request(launch, name):
+    running = launch(name, {"SHUTDOWN_TIMEOUT": "1", "WEB_CONCURRENCY": "1"})
+    running.wait_healthy()
+    sock = slow_upload(running.port, b"x" * 4000)  # the rest of the body never comes
+    time.sleep(0.3)
+    started = time.monotonic()
+    running.terminate()
+    code = running.wait(timeout=15)
+    waited = time.monotonic() - started
+    sock.close()
+    assert code == EXIT_AFTER_DEADLINE[name]
+    # Exits at the deadline (1 s), not at the default 8 s or Docker's 10 s kill.
+    assert 1 <= waited < 4, waited
+
+
+def test_a_connection_serves_request_after_request(service):
+    # Keep-alive behind the Space proxy: one connection, several requests.
+    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
+        for n in range(3):
+            sock.sendall(f"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: keep-{n}\r\n\r\n".encode())
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            response.read()
+            assert (response.status, response.getheader("X-Request-ID")) == (200, f"keep-{n}")
+            assert response.getheader("Connection", "").lower() != "close"
+
+
+def test_after_sigterm_health_fails_on_an_open_connection(launch):
+    """gunicorn keeps idle connections a moment after SIGTERM: a probe on one hears 503.
+
+    (nodejs-backend closes idle connections at once instead; its 503 is checked
+    in its own unit tests, and its prompt stop just below.)
+    """
+    running = launch("python-backend", {"WEB_CONCURRENCY": "1", "SHUTDOWN_TIMEOUT": "5"})
+    running.wait_healthy()
+    with socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock:
+        request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        sock.sendall(request)
+        before = http.client.HTTPResponse(sock)
+        before.begin()
+        before.read()
+        running.terminate()
+        time.sleep(0.3)
+        sock.sendall(request)
+        after = http.client.HTTPResponse(sock)
+        after.begin()
+        body = json.loads(after.read())
+    assert (before.status, after.status, body["status"]) == (200, 503, "fail")
+    assert after.getheader("Content-Type") == "application/health+json"
+    assert after.getheader("Connection") == "close"
+    assert running.wait(timeout=10) == 0
 
 
 def test_an_idle_service_stops_promptly_on_sigterm(launch, name):
