@@ -100,12 +100,15 @@ class Container:
     """A container run as the platform runs a Space: uid 1000, read-only root
     with a tmpfs /tmp, the app port published on 127.0.0.1 only."""
 
-    def __init__(self, image: Image, port: int, env: dict[str, str], extra: tuple[str, ...] = ()):
+    def __init__(
+        self, image: Image, port: int, env: dict[str, str], extra: tuple[str, ...] = (), as_space: bool = True
+    ):
         self.image = image
         self.port = port
         self.name = f"hfs-test-{image.name}-{uuid.uuid4().hex[:8]}"
-        args = ["run", "--detach", "--name", self.name, "--label", LABEL, "--user", "1000"]
-        args += ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m"]
+        args = ["run", "--detach", "--name", self.name, "--label", LABEL]
+        if as_space:  # otherwise a plain `docker run`: the image's own user, a writable root
+            args += ["--user", "1000", "--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m"]
         args += ["--publish", f"127.0.0.1:{port}:7860", *extra]
         for key, value in {**PLATFORM_ENV, **env}.items():
             args += ["--env", f"{key}={value}"]
@@ -140,6 +143,11 @@ class Container:
 
     def exec(self, *command: str) -> subprocess.CompletedProcess:
         return docker("exec", self.name, *command, check=False)
+
+    def server_uid(self) -> str:
+        """The real uid of the container's main process (not of `docker exec`)."""
+        status = self.exec("cat", "/proc/1/status").stdout
+        return next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
 
     def gateway(self) -> str:
         """The address the app sees a published-port client come from."""

@@ -24,13 +24,13 @@ def image(request, images) -> docker.Image:
 
 @pytest.fixture
 def run_container(images):
-    """run_container(image, env=..., extra=...) -> a Container, removed afterwards."""
+    """run_container(image, env=..., extra=..., as_space=...) -> a Container, removed afterwards."""
     from scripts.services import free_port
 
     started: list[docker.Container] = []
 
-    def _run(image: docker.Image, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()):
-        container = docker.Container(image, free_port(), env or {}, extra)
+    def _run(image: docker.Image, env: dict[str, str] | None = None, extra: tuple[str, ...] = (), as_space=True):
+        container = docker.Container(image, free_port(), env or {}, extra, as_space)
         started.append(container)
         return container
 

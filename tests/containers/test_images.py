@@ -60,7 +60,7 @@ def test_health_check_reports_an_app_bound_where_nobody_can_reach_it(image, run_
 def test_the_app_runs_as_uid_1000_and_writes_only_to_tmp(image, run_container):
     container = run_container(image)
     assert wait_until(lambda: container.state()["Running"])
-    assert container.exec("id", "-u").stdout.strip() == "1000"
+    assert container.server_uid() == "1000"
     # Dev Mode wants /app owned by uid 1000; the read-only root keeps it unwritable at run time.
     assert container.exec("stat", "-c", "%u", "/app").stdout.strip() == "1000"
     assert container.exec("sh", "-c", "echo x > /tmp/probe && cat /tmp/probe").stdout.strip() == "x"
@@ -68,6 +68,23 @@ def test_the_app_runs_as_uid_1000_and_writes_only_to_tmp(image, run_container):
         result = container.exec("sh", "-c", f"echo x > {place}")
         assert result.returncode != 0, f"{place} is writable"
         assert "Read-only file system" in result.stderr
+
+
+def test_on_a_writable_root_the_image_itself_keeps_the_app_to_its_own_places(image, run_container):
+    """A plain `docker run`: no --user, no read-only root. The image's USER alone
+    makes the server uid 1000, and only /tmp, its $HOME and the app's own /app
+    (uid 1000, as the platform's Dev Mode wants it) are writable to it: not the
+    runtime, the dependencies or the system."""
+    container = run_container(image, as_space=False)
+    assert wait_until(lambda: container.state()["Running"])
+    assert container.server_uid() == "1000"
+    runtime = {"python-backend": "/opt/venv", "nodejs-backend": "/usr/local/lib/node_modules"}[image.name]
+    for place in (f"{runtime}/probe", "/usr/local/bin/probe", "/etc/probe", "/probe", "/root/probe"):
+        result = container.exec("sh", "-c", f"echo x > {place}")
+        assert result.returncode != 0, f"{place} is writable"
+        assert "Permission denied" in result.stderr
+    for place in ("/tmp/probe", "$HOME/probe", "/app/probe"):
+        assert container.exec("sh", "-c", f"echo x > {place}").returncode == 0, place
 
 
 def test_image_size_is_within_budget(image):
@@ -89,6 +106,14 @@ def test_no_secret_or_local_file_reaches_the_image(image, tmp_path):
     subprocess.run(["cp", "-r", str(source), str(context)], check=True)
     marker = f"s3cret-{uuid.uuid4().hex}"
     (context / ".env").write_text(f"LEAKED_TOKEN={marker}\n")
+    # A changed lockfile, so the install step runs rather than coming from the
+    # layer cache (a secret is not part of the cache key).
+    if image.name == "python-backend":
+        with (context / "requirements.txt").open("a") as lock:
+            lock.write(f"# build {marker[-8:]}\n")
+    else:
+        package = json.loads((context / "package.json").read_text())
+        (context / "package.json").write_text(json.dumps({**package, "build": marker[-8:]}, indent=2))
     secret_id, secret_value = {
         "python-backend": ("PIP_INDEX_URL", f"https://__token__:{marker}@pypi.org/simple"),
         "nodejs-backend": ("NPM_TOKEN", f"npm_{marker}"),
@@ -105,8 +130,11 @@ def test_no_secret_or_local_file_reaches_the_image(image, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     tag = f"{image.tag}-secrets"
     try:
-        # The secret was used by the install step ...
+        # The secret reached the install step (pip names the index it uses, password masked) ...
         assert f"{secret_id} secret" in result.stderr
+        if image.name == "python-backend":
+            assert "Looking in indexes: https://__token__:****@pypi.org/simple" in result.stderr
+        assert marker not in result.stderr + result.stdout
         # ... and the build argument reached the image as a variable.
         config = json.loads(docker.docker("image", "inspect", tag).stdout)[0]["Config"]
         assert f"APP_BUILD_ID={build_id}" in config["Env"]
