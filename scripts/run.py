@@ -1,12 +1,14 @@
 """`make run`: start every service on its local port, stop them all on Ctrl-C.
 
 Each service runs exactly as its container does (its Dockerfile's CMD, from its
-folder), with PORT set to its local port; other settings come from the
+folder), with PORT set to its local port (7860 and 7861, or PYTHON_BACKEND_PORT
+and NODEJS_BACKEND_PORT as for compose.yaml); other settings come from the
 environment or the service's own `.env`.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -15,13 +17,21 @@ from services import SERVICES, wait_healthy
 
 def main(names: list[str]) -> int:
     services = [SERVICES[name] for name in names or SERVICES]
+    for service in services:
+        port = os.environ.get(service.port_variable, "")
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            print(f'make run: {service.port_variable}="{port}": expected an integer from 1 to 65535', file=sys.stderr)
+            return 2
     processes = []
     for service in services:
         # Own sessions: a terminal's Ctrl-C reaches only this script, which then stops
         # each service the graceful way (SIGTERM), as `docker stop` would.
         processes.append(service.start({"PORT": str(service.local_port)}, start_new_session=True))
 
+    stopping = []
+
     def stop(*_):
+        stopping.append(True)
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -36,7 +46,10 @@ def main(names: list[str]) -> int:
     else:
         stop()  # one failed to start (its own message says why): stop the rest
     codes = [process.wait() for process in processes]
-    return next((code for code in codes if code), 0)
+    # A service stopped by our SIGTERM before it had set up its handler died of it: a clean stop.
+    codes = [0 if stopping and code == -signal.SIGTERM else code for code in codes]
+    code = next((code for code in codes if code), 0)
+    return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell reports it
 
 
 if __name__ == "__main__":

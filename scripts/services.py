@@ -24,8 +24,17 @@ class Service:
     name: str
     folder: Path
     command: tuple[str, ...]
-    local_port: int  # the port `make run` uses; in a Space every service listens on 7860
+    default_local_port: int  # the port `make run` uses; in a Space every service listens on 7860
     contract_copy: str  # where, inside the folder, the service reads the contract from
+
+    @property
+    def port_variable(self) -> str:
+        """PYTHON_BACKEND_PORT, NODEJS_BACKEND_PORT: as compose.yaml names them."""
+        return f"{self.name.upper().replace('-', '_')}_PORT"
+
+    @property
+    def local_port(self) -> int:
+        return int(os.environ.get(self.port_variable) or self.default_local_port)
 
     def environ(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
         env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -44,14 +53,14 @@ SERVICES = {
         name="python-backend",
         folder=ROOT / "python-backend",
         command=("gunicorn", "--config", "gunicorn.conf.py"),
-        local_port=7860,
+        default_local_port=7860,
         contract_copy="app/openapi.json",
     ),
     "nodejs-backend": Service(
         name="nodejs-backend",
         folder=ROOT / "nodejs-backend",
         command=("node", "src/server.js"),
-        local_port=7861,
+        default_local_port=7861,
         contract_copy="src/openapi.json",
     ),
 }
