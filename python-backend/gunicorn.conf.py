@@ -5,6 +5,7 @@ The Dockerfile's CMD and `make run` both start the service exactly so:
 """
 
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,6 +58,22 @@ def _write_problem(sock, status_int, reason, mesg):
 gunicorn_util.write_error = _write_problem
 
 
+# A SIGTERM that reaches a worker while it boots must stop it too. Until gunicorn
+# sets up a worker's own handlers, the child still has the master's, which queue
+# the signal for a master that is not there: a worker booting when `docker stop`
+# came would run on until SHUTDOWN_TIMEOUT ran out. Right after each fork, the
+# child notes such a signal instead; post_worker_init acts on it.
+_stop_requested_while_booting = False
+
+
+def _note_stop_while_booting(sig, frame):
+    global _stop_requested_while_booting
+    _stop_requested_while_booting = True
+
+
+os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, _note_stop_while_booting))
+
+
 def post_worker_init(worker):
     """On SIGTERM, flip /health to "fail" before gunicorn's own graceful stop begins."""
     lifecycle = worker.wsgi.extensions["lifecycle"]
@@ -66,6 +83,6 @@ def post_worker_init(worker):
         lifecycle.begin_shutdown()
         stop(sig, frame)
 
-    import signal
-
     signal.signal(signal.SIGTERM, handle_exit)
+    if _stop_requested_while_booting:
+        handle_exit(signal.SIGTERM, None)
