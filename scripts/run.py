@@ -8,7 +8,6 @@ environment or the service's own `.env`.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 
@@ -17,21 +16,22 @@ from services import SERVICES, wait_healthy
 
 def main(names: list[str]) -> int:
     services = [SERVICES[name] for name in names or SERVICES]
-    for service in services:
-        port = os.environ.get(service.port_variable, "")
-        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
-            print(f'make run: {service.port_variable}="{port}": expected an integer from 1 to 65535', file=sys.stderr)
-            return 2
+    try:
+        ports = {service.name: service.local_port for service in services}
+    except ValueError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
     processes = []
     for service in services:
         # Own sessions: a terminal's Ctrl-C reaches only this script, which then stops
         # each service the graceful way (SIGTERM), as `docker stop` would.
-        processes.append(service.start({"PORT": str(service.local_port)}, start_new_session=True))
+        processes.append(service.start({"PORT": str(ports[service.name])}, start_new_session=True))
 
-    stopping = []
+    stopping = False
 
     def stop(*_):
-        stopping.append(True)
+        nonlocal stopping
+        stopping = True
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -39,8 +39,8 @@ def main(names: list[str]) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     for service, process in zip(services, processes, strict=True):
-        if wait_healthy(f"http://127.0.0.1:{service.local_port}/health", process) is not None:
-            print(f"{service.name}: http://localhost:{service.local_port}", file=sys.stderr, flush=True)
+        if wait_healthy(f"http://127.0.0.1:{ports[service.name]}/health", process) is not None:
+            print(f"{service.name}: http://localhost:{ports[service.name]}", file=sys.stderr, flush=True)
     if all(p.poll() is None for p in processes):
         print("Ctrl-C stops them all.", file=sys.stderr, flush=True)
     else:

@@ -34,7 +34,11 @@ class Service:
 
     @property
     def local_port(self) -> int:
-        return int(os.environ.get(self.port_variable) or self.default_local_port)
+        """The default, or the port variable's value; ValueError with one line if it is not a port."""
+        raw = os.environ.get(self.port_variable) or str(self.default_local_port)
+        if not (raw.isdigit() and 1 <= int(raw) <= 65535):
+            raise ValueError(f'{self.port_variable}="{raw}": expected an integer from 1 to 65535')
+        return int(raw)
 
     def environ(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
         env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,11 @@ def problem(response: requests.Response, status: int) -> dict:
 
 def header_set(value: str | None) -> set[str]:
     return {part.strip().lower() for part in (value or "").split(",") if part.strip()}
+
+
+def exchange(sock: socket.socket, request: bytes) -> tuple[http.client.HTTPResponse, bytes]:
+    """Send raw bytes on an open connection; read the one response to them."""
+    sock.sendall(request)
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response, response.read()

@@ -1,6 +1,5 @@
 """Status, health, echo and the OpenAPI document, against each running service."""
 
-import http.client
 import json
 import socket
 from pathlib import Path
@@ -9,7 +8,7 @@ import pytest
 import requests
 import yaml
 
-from tests.contract.conftest import CONTRACT, PROBLEM_SCHEMA, problem
+from tests.contract.conftest import CONTRACT, PROBLEM_SCHEMA, exchange, problem
 
 
 def test_status_reports_the_service(service, conforms):
@@ -101,14 +100,6 @@ def test_oversize_chunked_body_is_413(service):
     problem(response, 413)
 
 
-def _raw_request(service, payload: bytes) -> tuple[http.client.HTTPResponse, bytes]:
-    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
-        sock.sendall(payload)
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response, response.read()
-
-
 @pytest.mark.parametrize(
     ("payload", "status"),
     [
@@ -121,7 +112,8 @@ def _raw_request(service, payload: bytes) -> tuple[http.client.HTTPResponse, byt
 def test_requests_the_http_server_refuses_get_a_problem_too(service, payload, status):
     # Refused by gunicorn or Node's parser before the app sees them: their own
     # answers would be an HTML page or an empty body.
-    response, raw = _raw_request(service, payload)
+    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
+        response, raw = exchange(sock, payload)
     assert response.status == status
     assert response.getheader("Content-Type") == "application/problem+json"
     assert response.getheader("Connection") == "close"

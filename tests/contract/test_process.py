@@ -1,6 +1,5 @@
 """The processes themselves: configuration errors, logs, graceful shutdown, two at once."""
 
-import http.client
 import json
 import socket
 import time
@@ -10,9 +9,10 @@ import requests
 
 from scripts.services import SERVICES, free_port
 from tests.conftest import port_is_listening
+from tests.contract.conftest import exchange
 
-# When SHUTDOWN_TIMEOUT cuts requests still in flight: gunicorn's master has its
-# workers killed and still exits 0; the Node service exits 1 to say it cut them.
+# When SHUTDOWN_TIMEOUT cuts requests still in flight: gunicorn's workers give up
+# on them and it exits 0; the Node service exits 1 to say it cut them.
 EXIT_AFTER_DEADLINE = {"python-backend": 0, "nodejs-backend": 1}
 
 
@@ -137,10 +137,7 @@ def test_a_connection_serves_request_after_request(service):
     # Keep-alive behind the Space proxy: one connection, several requests.
     with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
         for n in range(3):
-            sock.sendall(f"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: keep-{n}\r\n\r\n".encode())
-            response = http.client.HTTPResponse(sock)
-            response.begin()
-            response.read()
+            response, _ = exchange(sock, f"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: keep-{n}\r\n\r\n".encode())
             assert (response.status, response.getheader("X-Request-ID")) == (200, f"keep-{n}")
             assert response.getheader("Connection", "").lower() != "close"
 
@@ -155,16 +152,11 @@ def test_after_sigterm_health_fails_on_an_open_connection(launch):
     running.wait_healthy()
     with socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock:
         request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-        sock.sendall(request)
-        before = http.client.HTTPResponse(sock)
-        before.begin()
-        before.read()
+        before, _ = exchange(sock, request)
         running.terminate()
         time.sleep(0.3)
-        sock.sendall(request)
-        after = http.client.HTTPResponse(sock)
-        after.begin()
-        body = json.loads(after.read())
+        after, raw = exchange(sock, request)
+        body = json.loads(raw)
     assert (before.status, after.status, body["status"]) == (200, 503, "fail")
     assert after.getheader("Content-Type") == "application/health+json"
     assert after.getheader("Connection") == "close"
