@@ -10,16 +10,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
-LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet
+# The services' lock targets the Python their image ships (python:3.13-slim-trixie);
+# the tooling's targets the oldest Python that runs it (the host's may be 3.11).
+LOCK_FLAGS := --generate-hashes --universal --quiet
+SHIPPED_PYTHON := 3.13
+TOOLS_PYTHON := 3.11
 
 .PHONY: help setup run test lint format contract lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
 	touch $@
 
 NODE_DIR := nodejs-backend
@@ -55,9 +60,9 @@ contract: setup ## copy contract/openapi.yaml into each Space folder
 	$(BIN)/python scripts/sync_contract.py
 
 lock: setup ## re-resolve the hash-pinned requirements files
-	cd python-backend && ../$(UV) pip compile requirements.in $(LOCK_FLAGS) -o requirements.txt
+	cd python-backend && ../$(UV) pip compile requirements.in $(LOCK_FLAGS) --python-version $(SHIPPED_PYTHON) -o requirements.txt
 	$(UV) pip compile pyproject.toml --group dev python-backend/requirements.in \
-		-c python-backend/requirements.txt $(LOCK_FLAGS) -o requirements-dev.txt
+		-c python-backend/requirements.txt $(LOCK_FLAGS) --python-version $(TOOLS_PYTHON) -o requirements-dev.txt
 
 clean: ## remove what setup and the tests created
 	rm -rf $(VENV) .pytest_cache .ruff_cache build $(NODE_DIR)/node_modules

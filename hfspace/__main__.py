@@ -1,0 +1,5 @@
+"""`python -m hfspace`."""
+
+from hfspace.cli import main
+
+main()

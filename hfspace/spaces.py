@@ -1,0 +1,189 @@
+"""A Space folder, read once into one object that every command uses.
+
+`load(path)` reads the Space card (README.md front matter, with the line of each
+key), the Dockerfile (parsed with dockerfile-parse), `.dockerignore`,
+`.gitignore`, `.env` and the list of files. It never raises for a malformed
+card or Dockerfile: those are findings for `hfspace validate`, recorded on the
+object (`card_error`, `dockerfile_error`). It raises HfspaceError only when the
+path is not a folder at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from dockerfile_parse import DockerfileParser
+from dotenv import dotenv_values
+
+from hfspace.errors import HfspaceError
+
+DEFAULT_APP_PORT = 7860
+# Never part of what a Space holds: the Hub ignores .git; the rest is local state.
+_SKIPPED_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+
+
+@dataclass
+class Card:
+    """The README.md front matter: its values and the 1-based line of each top-level key."""
+
+    data: dict
+    lines: dict[str, int]
+    first_line: int  # the line of the opening `---`
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, self.first_line)
+
+
+@dataclass
+class Instruction:
+    """One Dockerfile instruction: upper-case name, its value, 1-based lines, and its stage index."""
+
+    instruction: str
+    value: str
+    line: int
+    endline: int
+    stage: int
+    content: str
+
+
+@dataclass
+class Space:
+    root: Path
+    readme: Path | None = None
+    card: Card | None = None
+    card_error: str | None = None  # why the front matter could not be read
+    card_error_line: int = 1
+    dockerfile_path: Path | None = None
+    instructions: list[Instruction] = field(default_factory=list)
+    dockerfile_error: str | None = None
+    dockerignore: list[str] | None = None  # patterns, None when there is no .dockerignore
+    gitignore: list[str] | None = None
+    dotenv: dict[str, str] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)  # relative POSIX path -> size in bytes
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def sdk(self) -> str | None:
+        value = self.card.data.get("sdk") if self.card else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def app_port(self) -> int:
+        """The card's app_port when it is a valid port, else the platform's default."""
+        value = self.card.data.get("app_port") if self.card else None
+        return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535 else DEFAULT_APP_PORT
+
+    def final_stage(self) -> list[Instruction]:
+        """The instructions of the last build stage (what the image runs)."""
+        if not self.instructions:
+            return []
+        last = self.instructions[-1].stage
+        return [i for i in self.instructions if i.stage == last]
+
+    def last(self, name: str) -> Instruction | None:
+        """The last `name` instruction of the final stage (the one that counts for CMD, USER, ...)."""
+        found = [i for i in self.final_stage() if i.instruction == name]
+        return found[-1] if found else None
+
+
+def _front_matter(text: str) -> tuple[str, int] | None:
+    """The YAML between the opening `---` (first line) and the next `---`, and its first line."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "\n".join(lines[1:index]), 1
+    return None
+
+
+def _read_card(space: Space) -> None:
+    readme = space.root / "README.md"
+    if not readme.is_file():
+        space.card_error = "no README.md at the Space root"
+        return
+    space.readme = readme
+    found = _front_matter(readme.read_text(errors="replace"))
+    if found is None:
+        space.card_error = "README.md has no YAML front matter (a block between --- lines at the very top)"
+        return
+    yaml_text, first = found
+    try:
+        node = yaml.compose(yaml_text)
+        data = yaml.safe_load(yaml_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        space.card_error = f"front matter is not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        space.card_error_line = first + 1 + (mark.line if mark else 0)
+        return
+    if not isinstance(data, dict):
+        space.card_error = "front matter is not a mapping of keys to values"
+        space.card_error_line = first
+        return
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = first + 1 + key_node.start_mark.line
+    space.card = Card(data=data, lines=lines, first_line=first)
+
+
+def _read_dockerfile(space: Space) -> None:
+    path = space.root / "Dockerfile"
+    if not path.is_file():
+        return
+    space.dockerfile_path = path
+    try:
+        parser = DockerfileParser(path=str(path), cache_content=True)
+        structure = parser.structure
+    except Exception as exc:  # dockerfile-parse raises assorted errors on broken files
+        space.dockerfile_error = f"the Dockerfile cannot be parsed: {exc}"
+        return
+    stage = -1
+    for item in structure:
+        name = item["instruction"].upper()
+        if name == "COMMENT":
+            continue
+        if name == "FROM":
+            stage += 1
+        space.instructions.append(
+            Instruction(name, item["value"], item["startline"] + 1, item["endline"] + 1, max(stage, 0), item["content"])
+        )
+
+
+def _patterns(path: Path) -> list[str] | None:
+    if not path.is_file():
+        return None
+    lines = (line.strip() for line in path.read_text(errors="replace").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _files(root: Path) -> dict[str, int]:
+    files = {}
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        for name in sorted(names):
+            path = Path(directory, name)
+            if path.is_file():
+                files[path.relative_to(root).as_posix()] = path.stat().st_size
+    return files
+
+
+def load(path: str | os.PathLike) -> Space:
+    root = Path(path)
+    if not root.is_dir():
+        raise HfspaceError(f"{path} is not a folder", hint="pass the folder that holds the Space's README.md")
+    space = Space(root=root.resolve())
+    _read_card(space)
+    _read_dockerfile(space)
+    space.dockerignore = _patterns(root / ".dockerignore")
+    space.gitignore = _patterns(root / ".gitignore")
+    if (root / ".env").is_file():
+        space.dotenv = {k: v for k, v in dotenv_values(root / ".env").items() if v is not None}
+    space.files = _files(root)
+    return space
