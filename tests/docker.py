@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's 20.10 client builds with BuildKit (RUN --mount) when DOCKER_BUILDKIT=1;
-# a newer client on PATH may need the absent buildx plugin (see scripts/docker-engine).
+# a newer client on PATH may need the absent buildx plugin (see .ci/docker-engine).
 DOCKER = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
 BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
 # The variables the platform sets in every Space container (SPACE_ID and SPACE_HOST
@@ -28,9 +28,10 @@ PLATFORM_ENV = {
     "MEMORY": "16Gi",
     "ACCELERATOR": "none",
 }
-# Each image's base, as a build argument of its Dockerfile, and the key
-# scripts/base-images writes for it.
-BASE_ARGS = {"python-backend": ("PYTHON_IMAGE", "PYTHON_BASE"), "nodejs-backend": ("NODE_IMAGE", "NODE_BASE")}
+# Each image's base: the build argument of its Dockerfile that names it.
+BASE_ARGS = {"python-backend": "PYTHON_IMAGE", "nodejs-backend": "NODE_IMAGE"}
+# What a stand-in for an official base is called (.ci/base-images builds them).
+STANDIN_PREFIX = "local/"
 LABEL = "hf-spaces-backends.test=1"
 
 
@@ -49,19 +50,44 @@ def engine_problem() -> str | None:
     return None if result.returncode == 0 else "no Docker engine answers `docker info`"
 
 
-def base_images() -> dict[str, str]:
-    """Run scripts/base-images (official images when present, else local stand-ins)."""
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "base-images")], capture_output=True, text=True, timeout=600, check=False
+def compose_command() -> list[str] | None:
+    """Compose v2 (`docker compose`) where a client has it, else v1 (`docker-compose`), else None."""
+    for client in dict.fromkeys([DOCKER, "docker"]):
+        if (
+            shutil.which(client)
+            and subprocess.run([client, "compose", "version"], capture_output=True, timeout=20, check=False).returncode
+            == 0
+        ):
+            return [client, "compose"]
+    v1 = shutil.which("docker-compose", path=f"/usr/bin:{os.environ.get('PATH', '')}")
+    return [v1] if v1 else None
+
+
+def official_base(name: str) -> str:
+    """The official base image the Space's Dockerfile names (its base argument's default)."""
+    dockerfile = (ROOT / name / "Dockerfile").read_text()
+    prefix = f"ARG {BASE_ARGS[name]}="
+    return next(line[len(prefix) :].strip() for line in dockerfile.splitlines() if line.startswith(prefix))
+
+
+def _present(image: str) -> bool:
+    return docker("image", "inspect", image, check=False).returncode == 0
+
+
+def base_image(name: str) -> str:
+    """The base to build `name` on, found without provisioning anything: the official
+    image when it is present or can be pulled, else a stand-in .ci/base-images built.
+    RuntimeError with one line saying what to run when there is neither."""
+    official = official_base(name)
+    if _present(official) or docker("pull", "--quiet", official, check=False, timeout=300).returncode == 0:
+        return official
+    standin = STANDIN_PREFIX + official
+    if _present(standin):
+        return standin
+    raise RuntimeError(
+        f"no {official} image: it is not present, cannot be pulled, and no stand-in {standin} exists "
+        "(assemble one with: sudo .ci/base-images)"
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"scripts/base-images failed: {(result.stderr or result.stdout).strip()[-2000:]}")
-    values = {}
-    for line in (ROOT / "build" / "base-images.env").read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and not key.startswith("#"):
-            values[key.strip()] = value.strip()
-    return values
 
 
 @dataclass(frozen=True)
@@ -81,7 +107,7 @@ class Image:
 
 
 def build(name: str, base: str, tag: str | None = None, *extra: str) -> Image:
-    arg, _ = BASE_ARGS[name]
+    arg = BASE_ARGS[name]
     tag = tag or f"hf-spaces/{name}:test"
     result = subprocess.run(
         [DOCKER, "build", "--build-arg", f"{arg}={base}", "--tag", tag, *extra, str(ROOT / name)],

@@ -1,7 +1,6 @@
 """compose.yaml: both images side by side, as the platform runs them, health checks wired."""
 
 import os
-import shutil
 import subprocess
 import uuid
 
@@ -18,9 +17,9 @@ COMPOSE_FILE = docker.ROOT / "compose.yaml"
 
 @pytest.fixture(scope="module")
 def compose(images):
-    binary = shutil.which("docker-compose", path=f"/usr/bin:{os.environ.get('PATH', '')}")
-    if not binary:
-        message = "compose tests need docker-compose (scripts/docker-engine installs it)"
+    command = docker.compose_command()
+    if not command:
+        message = "compose tests need `docker compose` or docker-compose (.ci/docker-engine installs one)"
         pytest.fail(message) if IN_CI else pytest.skip(message)
     ports = {"python-backend": free_port(), "nodejs-backend": free_port()}
     project = f"hfs-test-{uuid.uuid4().hex[:8]}"
@@ -43,7 +42,7 @@ def compose(images):
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [binary, "--file", str(COMPOSE_FILE), *args],
+            [*command, "--file", str(COMPOSE_FILE), *args],
             env=env, capture_output=True, text=True, timeout=300, check=check,
         )  # fmt: skip
 
