@@ -11,8 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from app.config import EX_CONFIG, ConfigError, environment, load_config
-from app.http import raw_problem
 from app.logs import GunicornLogger, logging_config
+from app.problems import raw_problem
 from gunicorn import util as gunicorn_util
 
 _env = environment()

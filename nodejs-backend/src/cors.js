@@ -1,12 +1,13 @@
 // CORS as the contract states it, on top of the `cors` package.
 import cors from 'cors';
 import { isOriginAllowed } from './config.js';
+import { CORS_EXPOSE, CORS_HEADERS, CORS_MAX_AGE, CORS_METHODS } from './headers.js';
 
 const COMMON = {
-  methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-  allowedHeaders: ['Content-Type', 'Authorization', 'X-Request-ID'],
-  exposedHeaders: ['X-Request-ID'],
-  maxAge: 600,
+  methods: [...CORS_METHODS],
+  allowedHeaders: [...CORS_HEADERS],
+  exposedHeaders: [...CORS_EXPOSE],
+  maxAge: CORS_MAX_AGE,
   optionsSuccessStatus: 204,
 };
 

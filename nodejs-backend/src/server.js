@@ -6,10 +6,11 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createApp, createLifecycle } from './app.js';
+import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logging.js';
-import { clientErrorResponse } from './problem.js';
+import { createLifecycle } from './lifecycle.js';
+import { createLogger } from './logs.js';
+import { clientErrorResponse } from './problems.js';
 
 const EX_CONFIG = 78;
 

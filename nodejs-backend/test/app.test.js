@@ -6,8 +6,8 @@ import express from 'express';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logging.js';
-import { errorHandler } from '../src/problem.js';
+import { createLogger } from '../src/logs.js';
+import { errorHandler } from '../src/problems.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const expressPkg = JSON.parse(readFileSync(new URL('../node_modules/express/package.json', import.meta.url), 'utf8'));

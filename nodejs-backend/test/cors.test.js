@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logging.js';
+import { createLogger } from '../src/logs.js';
 
 const makeApp = (CORS_ORIGINS) => createApp(
   loadConfig({ APP_ENV: 'test', CORS_ORIGINS }),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import http, problems, routes
+from . import cors, middleware, problems, routes
 from .config import Config, environment, load_config
 from .lifecycle import Lifecycle
 
@@ -36,6 +36,7 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
     app.extensions["lifecycle"] = Lifecycle()
 
     problems.init_app(app)
-    http.init_app(app, config)
+    middleware.init_app(app)
+    cors.init_app(app, config)
     app.register_blueprint(routes.bp)
     return app

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
-from .http import read_body
+from .headers import HEALTH_JSON
 from .lifecycle import Lifecycle
+from .middleware import read_body
 
 bp = Blueprint("contract", __name__)
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
-HEALTH_JSON = "application/health+json"
 
 
 def _lifecycle() -> Lifecycle:

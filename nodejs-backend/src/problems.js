@@ -1,13 +1,13 @@
-// RFC 9457 problem details: the only error body this service sends.
+// Every error leaves as RFC 9457 problem details (application/problem+json):
+// the app's own through sendProblem(), and the ones Node's parser refuses through
+// rawProblem(). problemBody() builds the body of both.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { sendJson } from './respond.js';
+import { PROBLEM_JSON, REQUEST_ID, SECURITY_HEADERS, sendJson } from './headers.js';
 
 // The titles python-backend sends (werkzeug's names), so both services read alike.
 const TITLES = { ...STATUS_CODES, 413: 'Request Entity Too Large' };
-
-// helmet joins directives with ";" only; the contract spells the header exactly.
-export const CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co";
+const title = (status) => TITLES[status] ?? 'Error';
 
 export const tooLarge = (maxBodyBytes) => `The request body exceeds the limit of ${maxBodyBytes} bytes.`;
 
@@ -21,17 +21,21 @@ export class HttpProblem extends Error {
   }
 }
 
-export function sendProblem(req, res, status, detail, extra = {}) {
-  res.status(status);
-  sendJson(res, {
+export function problemBody(status, detail, instance, requestId, extra = {}) {
+  return {
     type: 'about:blank',
-    title: TITLES[status] ?? 'Error',
+    title: title(status),
     status,
     detail,
-    instance: req.path,
-    request_id: req.id,
+    instance,
+    request_id: requestId,
     ...extra,
-  }, 'application/problem+json');
+  };
+}
+
+export function sendProblem(req, res, status, detail, extra = {}) {
+  res.status(status);
+  sendJson(res, problemBody(status, detail, req.path, req.id, extra), PROBLEM_JSON);
 }
 
 /**
@@ -41,26 +45,16 @@ export function sendProblem(req, res, status, detail, extra = {}) {
  */
 export function rawProblem(status, detail) {
   const requestId = randomUUID();
-  const body = JSON.stringify({
-    type: 'about:blank',
-    title: TITLES[status] ?? 'Error',
-    status,
-    detail,
-    instance: '',
-    request_id: requestId,
-  });
+  const body = JSON.stringify(problemBody(status, detail, '', requestId));
   const headers = {
-    'Content-Type': 'application/problem+json',
+    'Content-Type': PROBLEM_JSON,
     'Content-Length': Buffer.byteLength(body),
     Connection: 'close',
-    'X-Request-ID': requestId,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Resource-Policy': 'cross-origin',
-    'Content-Security-Policy': CSP,
+    [REQUEST_ID]: requestId,
+    ...SECURITY_HEADERS,
   };
   const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  return `HTTP/1.1 ${status} ${TITLES[status] ?? 'Error'}\r\n${head}\r\n${body}`;
+  return `HTTP/1.1 ${status} ${title(status)}\r\n${head}\r\n${body}`;
 }
 
 // Node's HTTP parser errors (server 'clientError'): status and a plain sentence.
