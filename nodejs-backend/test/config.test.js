@@ -50,8 +50,14 @@ describe('loadConfig defaults', () => {
     assert.throws(() => { config.port = 1; }, TypeError);
   });
 
-  it('reads the environment of the process by default', () => {
-    assert.equal(typeof loadConfig().port, 'number');
+  it('reads the environment of the process by default', (t) => {
+    const saved = process.env.PORT;
+    t.after(() => {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    });
+    process.env.PORT = '4321';
+    assert.equal(loadConfig().port, 4321);
   });
 });
 

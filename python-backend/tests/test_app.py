@@ -55,10 +55,10 @@ def test_status_reports_the_space_from_platform_variables(make_app):
     }
 
 
-def test_status_exposes_no_other_environment_values(make_app, monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", "hf_secret_value_123")
-    monkeypatch.setenv("MY_SECRET", "s3cr3t-value")
-    text = make_app(SPACE_ID="me/app").test_client().get("/").get_data(as_text=True)
+def test_status_exposes_no_other_environment_values(make_app):
+    # The app is built from this environment (as create_app() reads the process's).
+    app = make_app(SPACE_ID="me/app", HF_TOKEN="hf_secret_value_123", MY_SECRET="s3cr3t-value")
+    text = app.test_client().get("/").get_data(as_text=True)
     assert "hf_secret_value_123" not in text
     assert "s3cr3t-value" not in text
 

@@ -39,16 +39,21 @@ def test_a_worker_stopped_while_booting_stops_at_once(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output = []
     try:
-        time.sleep(0.8)  # the master is up; its worker sits in post_fork
-        assert process.poll() is None, process.stdout.read()
+        # The worker logs "Booting worker" right before post_fork: from then on it sits there.
+        for line in process.stdout:
+            output.append(line)
+            if "Booting worker" in line:
+                break
+        assert process.poll() is None, "".join(output)
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=15)
         waited = time.monotonic() - started
     finally:
         process.kill()
-    output = process.stdout.read()
+    output = "".join(output) + process.stdout.read()
     assert "Booting worker" in output  # the signal really came during the boot
     assert code == 0
     # The worker stops as soon as it has booted (about 0.7 s on), not when the

@@ -17,7 +17,7 @@ PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-He
     ("method", "path"), [("GET", "/"), ("GET", "/health"), ("GET", "/missing"), ("DELETE", "/"), ("OPTIONS", "/echo")]
 )
 def test_every_response_carries_the_security_headers(service, method, path):
-    headers = requests.request(method, f"{service.url}{path}").headers
+    headers = requests.request(method, f"{service.url}{path}", timeout=10).headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Cross-Origin-Resource-Policy"] == "cross-origin"
@@ -25,7 +25,7 @@ def test_every_response_carries_the_security_headers(service, method, path):
 
 
 def test_the_service_stays_embeddable_in_the_space_page(service):
-    headers = requests.get(f"{service.url}/").headers
+    headers = requests.get(f"{service.url}/", timeout=10).headers
     assert "X-Frame-Options" not in headers
     assert headers["Content-Security-Policy"] == CSP
     directives = headers["Content-Security-Policy"].split(";")
@@ -35,24 +35,24 @@ def test_the_service_stays_embeddable_in_the_space_page(service):
 
 
 def test_no_header_names_server_software_or_version(service):
-    headers = requests.get(f"{service.url}/").headers
+    headers = requests.get(f"{service.url}/", timeout=10).headers
     assert "X-Powered-By" not in headers
     assert not re.search(r"\d", headers.get("Server", ""))
 
 
 def test_a_well_formed_request_id_is_echoed(service):
-    response = requests.get(f"{service.url}/missing", headers={"X-Request-ID": "trace-42.a:b_c"})
+    response = requests.get(f"{service.url}/missing", headers={"X-Request-ID": "trace-42.a:b_c"}, timeout=10)
     assert response.headers["X-Request-ID"] == "trace-42.a:b_c"
     assert response.json()["request_id"] == "trace-42.a:b_c"
 
 
 @pytest.mark.parametrize("bad", ["two words", "x" * 129, "<script>", ""])
 def test_a_malformed_request_id_is_replaced(service, bad):
-    assert uuid.UUID(requests.get(f"{service.url}/", headers={"X-Request-ID": bad}).headers["X-Request-ID"])
+    assert uuid.UUID(requests.get(f"{service.url}/", headers={"X-Request-ID": bad}, timeout=10).headers["X-Request-ID"])
 
 
 def test_forwarded_proto_from_the_proxy_makes_links_https(service):
-    links = requests.get(f"{service.url}/", headers={"X-Forwarded-Proto": "https"}).json()["links"]
+    links = requests.get(f"{service.url}/", headers={"X-Forwarded-Proto": "https"}, timeout=10).json()["links"]
     assert links["health"] == f"https://127.0.0.1:{service.port}/health"
 
 
@@ -60,21 +60,23 @@ def test_forwarded_proto_from_the_proxy_makes_links_https(service):
 
 
 def test_cors_unset_allows_any_origin_without_credentials(service):
-    headers = requests.get(f"{service.url}/", headers={"Origin": "https://elsewhere.example"}).headers
+    headers = requests.get(f"{service.url}/", headers={"Origin": "https://elsewhere.example"}, timeout=10).headers
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in headers
     assert "x-request-id" in header_set(headers["Access-Control-Expose-Headers"])
 
 
 def test_cors_unset_preflight(service):
-    response = requests.options(f"{service.url}/echo", headers={"Origin": "https://elsewhere.example", **PREFLIGHT})
+    response = requests.options(
+        f"{service.url}/echo", headers={"Origin": "https://elsewhere.example", **PREFLIGHT}, timeout=10
+    )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 @pytest.mark.parametrize("origin", ["https://app.example.com", "https://me-app.hf.space", "https://X9.hf.space"])
 def test_cors_allowlist_echoes_an_allowed_origin_with_credentials(allowlist_service, origin):
-    headers = requests.get(f"{allowlist_service.url}/", headers={"Origin": origin}).headers
+    headers = requests.get(f"{allowlist_service.url}/", headers={"Origin": origin}, timeout=10).headers
     assert headers["Access-Control-Allow-Origin"] == origin
     assert headers["Access-Control-Allow-Credentials"] == "true"
     assert "origin" in header_set(headers["Vary"])
@@ -93,7 +95,7 @@ def test_cors_allowlist_echoes_an_allowed_origin_with_credentials(allowlist_serv
     ],
 )
 def test_cors_allowlist_refuses_any_other_origin(allowlist_service, origin):
-    response = requests.get(f"{allowlist_service.url}/", headers={"Origin": origin})
+    response = requests.get(f"{allowlist_service.url}/", headers={"Origin": origin}, timeout=10)
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
     assert "Access-Control-Allow-Credentials" not in response.headers
@@ -102,7 +104,7 @@ def test_cors_allowlist_refuses_any_other_origin(allowlist_service, origin):
 
 def test_cors_preflight_for_an_allowed_origin(allowlist_service):
     origin = "https://me-app.hf.space"
-    response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": origin, **PREFLIGHT})
+    response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": origin, **PREFLIGHT}, timeout=10)
     assert response.status_code == 204
     assert response.content == b""
     headers = response.headers
@@ -114,7 +116,7 @@ def test_cors_preflight_for_an_allowed_origin(allowlist_service):
 
 
 def test_cors_preflight_for_a_refused_origin_grants_nothing(allowlist_service):
-    response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": "null", **PREFLIGHT})
+    response = requests.options(f"{allowlist_service.url}/echo", headers={"Origin": "null", **PREFLIGHT}, timeout=10)
     assert response.status_code == 204
     assert not [name for name in response.headers if name.lower().startswith("access-control-allow")]
 
@@ -123,7 +125,7 @@ def test_cors_preflight_answers_the_fixed_lists_whatever_is_asked(allowlist_serv
     # A browser compares the request against these lists; they never echo what was asked.
     origin = "https://app.example.com"
     asked = {"Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-custom"}
-    headers = requests.options(f"{allowlist_service.url}/", headers={"Origin": origin, **asked}).headers
+    headers = requests.options(f"{allowlist_service.url}/", headers={"Origin": origin, **asked}, timeout=10).headers
     assert headers["Access-Control-Allow-Origin"] == origin
     assert header_set(headers["Access-Control-Allow-Methods"]) == {"get", "head", "post", "options"}
     assert header_set(headers["Access-Control-Allow-Headers"]) == {"content-type", "authorization", "x-request-id"}
@@ -142,7 +144,7 @@ def ipv6_allowlist_service(launch, name):
     [("http://[::1]:8080", True), ("http://1:8080", False), ("http://::8080", False), ("http://[::1]:80800", False)],
 )
 def test_cors_allowlist_matches_an_ipv6_origin_exactly(ipv6_allowlist_service, origin, allowed):
-    headers = requests.get(f"{ipv6_allowlist_service.url}/", headers={"Origin": origin}).headers
+    headers = requests.get(f"{ipv6_allowlist_service.url}/", headers={"Origin": origin}, timeout=10).headers
     assert headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)
 
 
@@ -173,6 +175,6 @@ _TRANSPORT = {"date", "server", "connection", "keep-alive", "content-length", "t
 def test_both_services_send_the_same_headers(both_services, method, path, headers):
     sent = {}
     for name, running in both_services.items():
-        response = requests.request(method, f"{running.url}{path}", headers=headers)
+        response = requests.request(method, f"{running.url}{path}", headers=headers, timeout=10)
         sent[name] = (response.status_code, {h.lower() for h in response.headers} - _TRANSPORT)
     assert sent["python-backend"] == sent["nodejs-backend"]

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from scripts.services import SERVICES, free_port
-from tests.conftest import port_is_listening
+from tests.conftest import port_is_listening, wait_until
 from tests.contract.conftest import exchange
 
 # When SHUTDOWN_TIMEOUT cuts requests still in flight: gunicorn's workers give up
@@ -46,14 +46,15 @@ def test_a_bad_variable_stops_the_process_before_it_binds(launch, name, variable
     assert not port_is_listening(port)
 
 
+def logged(service, request_id: str) -> list[dict]:
+    """The log lines of the request with this id, once there is one (within 5 s)."""
+    return wait_until(lambda: [line for line in service.json_lines() if line.get("request_id") == request_id], 5) or []
+
+
 def test_one_json_access_line_per_request(service):
-    response = requests.get(f"{service.url}/health?probe=1", headers={"X-Request-ID": "log-check-1"})
+    response = requests.get(f"{service.url}/health?probe=1", headers={"X-Request-ID": "log-check-1"}, timeout=10)
     assert response.status_code == 200
-    deadline = time.monotonic() + 5
-    matches = []
-    while time.monotonic() < deadline and not matches:
-        matches = [line for line in service.json_lines() if line.get("request_id") == "log-check-1"]
-        time.sleep(0.05)
+    matches = logged(service, "log-check-1")
     assert len(matches) == 1
     line = matches[0]
     assert (line["msg"], line["method"], line["path"], line["status"]) == ("request", "GET", "/health", 200)
@@ -63,25 +64,33 @@ def test_one_json_access_line_per_request(service):
 
 
 def test_the_client_address_comes_from_one_trusted_forwarded_hop(service):
-    requests.get(f"{service.url}/", headers={"X-Request-ID": "xff-check", "X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        lines = [line for line in service.json_lines() if line.get("request_id") == "xff-check"]
-        if lines:
-            break
-        time.sleep(0.05)
-    assert lines[0]["client"] == "203.0.113.9"
+    headers = {"X-Request-ID": "xff-check", "X-Forwarded-For": "6.6.6.6, 203.0.113.9"}
+    requests.get(f"{service.url}/", headers=headers, timeout=10)
+    lines = logged(service, "xff-check")
+    assert lines and lines[0]["client"] == "203.0.113.9"
 
 
 def slow_upload(port: int, body: bytes) -> socket.socket:
-    """Open a POST /echo and send only its headers and half of its body."""
+    """Open a POST /echo and send its headers and half of its body, once the server
+    has the request in hand: `Expect: 100-continue` makes it say so first."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=15)
     head = (
         f"POST /echo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
     ).encode()
-    sock.sendall(head + body[: len(body) // 2])
+    sock.sendall(head)
+    interim = b""
+    while not interim.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(1)
+        assert chunk, f"connection closed before 100 Continue: {interim!r}"
+        interim += chunk
+    assert interim.startswith(b"HTTP/1.1 100"), interim
+    sock.sendall(body[: len(body) // 2])
     return sock
+
+
+# The line each service logs once SIGTERM has reached it: shutdown is under way.
+SHUTDOWN_LOGGED = {"python-backend": "Handling signal: term", "nodejs-backend": '"msg":"shutting down"'}
 
 
 def read_response(sock: socket.socket) -> bytes:
@@ -96,10 +105,10 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(launch, name):
     running.wait_healthy()
     body = json.dumps({"payload": "z" * 4000}).encode()
     sock = slow_upload(running.port, body)
-    time.sleep(0.3)  # the server has the request in hand
     started = time.monotonic()
     running.terminate()  # SIGTERM; for a container, `docker stop`
-    time.sleep(0.5)  # shutdown is under way while the body is still arriving
+    # Shutdown is under way while the body is still arriving.
+    assert wait_until(lambda: SHUTDOWN_LOGGED[name] in running.stdout(), 5), running.stdout()[-2000:]
     assert running.exit_code() is None, "exited with a request in flight"
     sock.sendall(body[len(body) // 2 :])
     raw = read_response(sock)
@@ -122,7 +131,6 @@ def test_the_shutdown_deadline_cuts_a_stuck_request(launch, name):
     running = launch(name, {"SHUTDOWN_TIMEOUT": "1", "WEB_CONCURRENCY": "1"})
     running.wait_healthy()
     sock = slow_upload(running.port, b"x" * 4000)  # the rest of the body never comes
-    time.sleep(0.3)
     started = time.monotonic()
     running.terminate()
     code = running.wait(timeout=15)
@@ -154,8 +162,12 @@ def test_after_sigterm_health_fails_on_an_open_connection(launch):
         request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
         before, _ = exchange(sock, request)
         running.terminate()
-        time.sleep(0.3)
-        after, raw = exchange(sock, request)
+
+        def fails() -> tuple | None:  # 200 until the worker has the signal, then 503
+            response, raw = exchange(sock, request)
+            return (response, raw) if response.status == 503 else None
+
+        after, raw = wait_until(fails, 5) or (before, b"{}")
         body = json.loads(raw)
     assert (before.status, after.status, body["status"]) == (200, 503, "fail")
     assert after.getheader("Content-Type") == "application/health+json"
@@ -168,7 +180,7 @@ def test_an_idle_service_stops_promptly_on_sigterm(launch, name):
     running.wait_healthy()
     # An idle keep-alive connection must not hold the shutdown up.
     session = requests.Session()
-    assert session.get(f"{running.url}/health").status_code == 200
+    assert session.get(f"{running.url}/health", timeout=10).status_code == 200
     started = time.monotonic()
     assert running.stop() == 0
     assert time.monotonic() - started < 5
@@ -182,15 +194,12 @@ def test_services_run_side_by_side_and_outlive_each_other(launch, name, how):
     for running in runnings.values():
         running.wait_healthy()
     for n, running in runnings.items():
-        assert requests.get(f"{running.url}/").json()["service"] == n
+        assert requests.get(f"{running.url}/", timeout=10).json()["service"] == n
     victim = runnings.pop(name)
     victim.terminate() if how == "stopped" else victim.kill()
     victim.wait(timeout=10)
     # A killed gunicorn master leaves its workers to notice the orphaning (about a second).
-    deadline = time.monotonic() + 10
-    while port_is_listening(victim.port) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not port_is_listening(victim.port)
+    assert wait_until(lambda: not port_is_listening(victim.port), 10, interval=0.1)
     for survivor in runnings.values():
-        assert requests.get(f"{survivor.url}/health").status_code == 200
+        assert requests.get(f"{survivor.url}/health", timeout=10).status_code == 200
         assert survivor.stop() == 0
