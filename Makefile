@@ -58,8 +58,11 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json $(NODE_READY)
 
 setup: $(VENV)/.installed $(NODE_READY) $(NODE_DIR)/node_modules/.installed ## create what the services and tests need
 
-run: setup ## run the services: Python on http://localhost:7860, Node on :7861
-	$(BIN)/python scripts/run.py
+# The first Space's port; the next ones count up from it (`make run RUN_PORT=8000`).
+RUN_PORT ?= 7860
+
+run: setup ## run the Spaces as the platform would: python-backend on :7860, nodejs-backend :7861, frontend :7862
+	$(BIN)/hfspace up python-backend nodejs-backend frontend --port $(RUN_PORT)
 
 test: lint ## run every test and lint, the container tests included
 	cd $(NODE_DIR) && npm test

@@ -8,6 +8,8 @@ traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -46,6 +48,254 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Validate, run, deploy and check Hugging Face Docker Spaces."""
+
+
+@app.command()
+def check(
+    url: Annotated[
+        list[str],
+        typer.Argument(metavar="URL", help="A running Space: http://127.0.0.1:7860 or https://owner-name.hf.space."),
+    ],
+    origins: Annotated[
+        list[str] | None,
+        typer.Option("--origin", metavar="ORIGIN", help="Check CORS for pages on this origin (repeatable)."),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", min=0, help="Poll up to this long while the Space starts or wakes (502/503)."
+        ),
+    ] = 0.0,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="Sent as a Bearer token (private Spaces). Default: HF_TOKEN, sent only to https://*.hf.space.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", min=0.1, help="Timeout of each request.")
+    ] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Check a running Space: readiness (GET/HEAD /), /health, the contract, embedding, CORS, TLS.
+
+    Exits 1 when a check fails. An https URL verifies against certifi's CAs, or REQUESTS_CA_BUNDLE.
+    """
+    import json
+    import os
+
+    from hfspace import probe
+
+    try:
+        spaces = [probe.parse_url(each) for each in url]
+        origins = [probe.parse_url(origin) for origin in origins or ()]
+    except HfspaceError as error:
+        raise fail(error) from None
+    reports = [
+        probe.check(space, origins, wait, probe.resolve_token(space, token, dict(os.environ)), timeout)
+        for space in spaces
+    ]
+    if as_json:
+        out.print(json.dumps([report.as_dict() for report in reports], indent=2), markup=False, emoji=False)
+    else:
+        for report in reports:
+            _print_check(report)
+    if not all(report.ok for report in reports):
+        raise typer.Exit(1)
+
+
+def _print_check(report) -> None:
+    """One `hfspace check` report as a table: check, result, detail, milliseconds."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from hfspace import probe
+
+    styles = {probe.PASS: "green", probe.FAIL: "bold red", probe.SKIP: "dim"}
+    title = report.url + (f" ({report.service})" if report.service else "")
+    table = Table(title=Text(title), title_justify="left", title_style="bold")
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    table.add_column("ms", justify="right", no_wrap=True)
+    for result in report.results:
+        table.add_row(
+            Text(result.name), Text(result.status, style=styles[result.status]), Text(result.detail),
+            f"{result.duration_ms:.0f}",
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def up(
+    folders: Annotated[
+        list[str] | None, typer.Argument(metavar="[DIR]...", help="Space folders to run (default: this one).")
+    ] = None,
+    port: Annotated[
+        str, typer.Option("--port", metavar="BASE", help="The first Space's port; the next ones count up from it.")
+    ] = "7860",
+    docker: Annotated[bool, typer.Option("--docker", help="Build each image and run it as the platform does.")] = False,
+    variables: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--var", metavar="KEY=VALUE", help="A Space variable (repeatable); with --docker, a build arg too if ARG."
+        ),
+    ] = None,
+    secrets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret", metavar="KEY", help="A Space secret (repeatable), its value read from the variable KEY."
+        ),
+    ] = None,
+    build_args: Annotated[
+        list[str] | None,
+        typer.Option("--build-arg", metavar="KEY=VALUE", help="Passed to docker build as is (with --docker)."),
+    ] = None,
+    timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--timeout",
+            metavar="DURATION",
+            help="How long each Space gets to answer GET / (90s, 5m); default: the card's startup_duration_timeout.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run Space folders locally, the way the platform runs them; Ctrl-C stops them all.
+
+    Each Space runs its Dockerfile's CMD (after ENTRYPOINT) from its folder:
+      Python: its .venv, else hfspace's own environment, else a new .venv
+              from its requirements.txt
+      Node:   its node_modules (npm ci when missing) and the node on PATH
+      static: its files, app_file (index.html) at /
+    Environment, lowest first: the final stage's ENV (not PATH or HOME), the
+    platform's SPACE_* (SPACE_ID=local/<folder>, SPACE_HOST=localhost:<port>),
+    .env, your environment, --var and --secret, then PORT.
+    Each Space gets its port (--port, then one up) as PORT. The platform never
+    sets PORT (the app must listen on app_port); locally PORT is what lets
+    several Spaces run side by side.
+    --docker builds each image and runs it as the platform does: uid 1000, a
+    read-only root, app_port published on 127.0.0.1, no PORT, no .env.
+    It waits until each Space answers GET / with 200, prints a table, then
+    their logs. Exits non-zero when a Space does not start.
+    """
+    import signal
+    import threading
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from hfspace import run
+
+    try:
+        options = run.Options(
+            port=run.parse_port(port),
+            docker=docker,
+            variables=run.parse_assignments(variables or [], "--var"),
+            secrets=list(secrets or []),
+            build_args=run.parse_assignments(build_args or [], "--build-arg"),
+        )
+        if timeout is not None:
+            options.timeout = run.parse_duration(timeout)
+            if options.timeout is None:
+                raise HfspaceError(f'--timeout "{timeout}": expected a duration such as 90s, 5m or 1h')
+        plans = run.plan(folders or ["."], options)
+    except HfspaceError as error:
+        raise fail(error) from None
+
+    width = max(len(item.name) for item in plans)
+    palette = ["cyan", "magenta", "green", "yellow", "blue", "red"]
+    colors = {item.name: palette[index % len(palette)] for index, item in enumerate(plans)}
+
+    def prefixed(space: str, line: str) -> Text:
+        return Text.assemble((f"{space:<{width}} | ", colors.get(space, "")), line)
+
+    def render(event: run.Event) -> None:
+        if isinstance(event, run.Log):
+            out.print(prefixed(event.space, event.line))
+        elif isinstance(event, run.Step):
+            err.print(Text(f"{event.space}: {event.text}", style="dim"))
+        elif isinstance(event, run.Table):
+            table = Table(box=None, header_style="bold", pad_edge=False)
+            for column in ("SPACE", "URL", "STATE", "READY IN"):
+                table.add_column(column, no_wrap=True)
+            for row in event.rows:
+                took = f"{row.seconds:.1f}s" if row.seconds is not None else "-"
+                style = "green" if row.state == "ready" else "red"
+                table.add_row(Text(row.space), Text(row.url), Text(row.state, style=style), took)
+            out.print(table)
+            if all(row.state == "ready" for row in event.rows):
+                err.print("Ctrl-C stops them all.")
+        elif isinstance(event, run.Failure):
+            for line in event.tail:
+                err.print(prefixed(event.space, line))
+            err.print(Text.assemble(("error: ", "bold red"), f"{event.space} {event.reason}"))
+            if event.hint:
+                err.print(Text.assemble(("hint: ", "bold cyan"), event.hint))
+
+    # Ctrl-C and SIGTERM ask run() to stop every Space gracefully; a second one changes nothing.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = run.run(plans, render, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(
+    folders: Annotated[
+        list[str] | None, typer.Argument(metavar="[DIR]...", help="Space folders to validate (default: this one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings and a folder summary as JSON.")] = False,
+) -> None:
+    """Check Space folders before upload: the card, the Dockerfile, the ignore files, the file sizes.
+
+    Prints `path:line: error|warning RULE-ID message` and a fix line for each problem.
+    Exits 1 when there is an error (warnings alone exit 0), 2 when a DIR is not a folder.
+    """
+    import json
+
+    from rich.markup import escape
+
+    from hfspace import rules
+
+    folders = folders or ["."]
+    try:
+        reports = [rules.validate(folder) for folder in folders]
+    except HfspaceError as error:
+        raise fail(error) from None
+    errors, warnings = sum(r.errors for r in reports), sum(r.warnings for r in reports)
+    if as_json:
+        document = {
+            "findings": [finding.as_dict() for report in reports for finding in report.findings],
+            "folders": [report.as_dict() for report in reports],
+            "errors": errors,
+            "warnings": warnings,
+        }
+        out.print(json.dumps(document, indent=2, ensure_ascii=False), markup=False, emoji=False)
+    else:
+        styles = {rules.ERROR: "bold red", rules.WARNING: "yellow"}
+
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        for report in reports:
+            state = f"{count(report.errors, 'error')}, {count(report.warnings, 'warning')}" if report.findings else "ok"
+            out.print(f"[bold]{escape(report.folder)}[/]: {state}")
+            for f in report.findings:
+                out.print(
+                    f"{escape(f.path)}:{f.line}: [{styles[f.severity]}]{f.severity}[/] [bold]{f.rule}[/] "
+                    f"{escape(f.message)}\n  [cyan]fix:[/] {escape(f.fix)}",
+                    emoji=False,
+                )
+        out.print(f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(reports), 'folder')}")
+    if errors:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -10,12 +10,14 @@ path is not a folder at all.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from dockerfile_parse import DockerfileParser
+from dockerfile_parse.util import WordSplitter, extract_key_values
 from dotenv import dotenv_values
 
 from hfspace.errors import HfspaceError
@@ -77,7 +79,8 @@ class Space:
     def app_port(self) -> int:
         """The card's app_port when it is a valid port, else the platform's default."""
         value = self.card.data.get("app_port") if self.card else None
-        return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535 else DEFAULT_APP_PORT
+        valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+        return value if valid else DEFAULT_APP_PORT
 
     def final_stage(self) -> list[Instruction]:
         """The instructions of the last build stage (what the image runs)."""
@@ -90,6 +93,63 @@ class Space:
         """The last `name` instruction of the final stage (the one that counts for CMD, USER, ...)."""
         found = [i for i in self.final_stage() if i.instruction == name]
         return found[-1] if found else None
+
+    def command(self) -> list[str] | None:
+        """What the image runs: the final stage's ENTRYPOINT then CMD, combined as Docker does.
+
+        A shell form becomes ["/bin/sh", "-c", text] (a shell-form ENTRYPOINT ignores CMD);
+        None when the final stage sets neither.
+        """
+        entrypoint, cmd = self.last("ENTRYPOINT"), self.last("CMD")
+        if entrypoint is None:
+            return _command_form(cmd) if cmd else None
+        if not _is_exec_form(entrypoint):
+            return _command_form(entrypoint)
+        return _command_form(entrypoint) + (_command_form(cmd) if cmd else [])
+
+    def declared_args(self) -> set[str]:
+        """Every name an ARG declares, in any stage (the names a Space variable reaches at build time)."""
+        return {_arg(i.value)[0] for i in self.instructions if i.instruction == "ARG"}
+
+    def stage_env(self, build_args: dict[str, str] | None = None) -> dict[str, str]:
+        """The final stage's ENV values, `$NAME` expanded from its ARGs (defaults, or `build_args`) and earlier ENVs."""
+        build_args = build_args or {}
+        first_from = next((i.line for i in self.instructions if i.instruction == "FROM"), 0)
+        global_args = dict(_arg(i.value) for i in self.instructions if i.instruction == "ARG" and i.line < first_from)
+        args: dict[str, str] = {}
+        envs: dict[str, str] = {}
+        for item in self.final_stage():
+            if item.instruction == "ARG" and item.line > first_from:
+                name, default = _arg(item.value)
+                value = build_args.get(name, default if default is not None else global_args.get(name))
+                if value is not None:
+                    args[name] = value
+            elif item.instruction == "ENV":
+                try:
+                    envs.update(extract_key_values(True, args, envs, item.value))
+                except ValueError:  # a malformed ENV is a finding for validate, not ours
+                    continue
+        return envs
+
+
+def _is_exec_form(instruction: Instruction) -> bool:
+    try:
+        value = json.loads(instruction.value)
+    except ValueError:
+        return False
+    return isinstance(value, list) and all(isinstance(word, str) for word in value)
+
+
+def _command_form(instruction: Instruction) -> list[str]:
+    if _is_exec_form(instruction):
+        return json.loads(instruction.value)
+    return ["/bin/sh", "-c", instruction.value.strip()]
+
+
+def _arg(value: str) -> tuple[str, str | None]:
+    """An ARG's name and its default (None when it has none)."""
+    name, sep, default = value.strip().partition("=")
+    return name.strip(), (WordSplitter(default).dequote() if sep else None)
 
 
 def _front_matter(text: str) -> tuple[str, int] | None:

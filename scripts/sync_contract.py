@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import yaml
-from services import ROOT, SERVICES
 
+ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "contract" / "openapi.yaml"
-COPIES = tuple(service.folder / service.contract_copy for service in SERVICES.values())
+# Where each reader of the contract finds its own copy.
+COPIES = (
+    ROOT / "python-backend" / "app" / "openapi.json",  # served at /openapi.json
+    ROOT / "nodejs-backend" / "src" / "openapi.json",  # served at /openapi.json
+    ROOT / "hfspace" / "contract" / "openapi.json",  # the installed tool's (`hfspace check`)
+)
 
 
 def rendered() -> str:

@@ -15,10 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from scripts.services import SERVICES, Service, free_port, wait_healthy
 from tests import docker
+from tests.services import SERVICES, Service, free_port, wait_healthy
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The Node the Node Space ships, when `make setup` had to fetch it (the machine's is older):
+# first on PATH for every process the tests start, as the Makefile does for its recipes.
+_NODE_TOOL = Path(__file__).resolve().parent.parent / ".tools" / "node" / "bin"
+if _NODE_TOOL.is_dir() and not os.environ.get("PATH", "").startswith(str(_NODE_TOOL)):
+    os.environ["PATH"] = f"{_NODE_TOOL}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def port_is_listening(port: int) -> bool:

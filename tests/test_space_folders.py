@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from scripts.services import ROOT, SERVICES
+from tests.services import ROOT, SERVICES
 
 # Files a developer's working copy of a Space folder may hold that must never reach the Space.
 LOCAL_ONLY = {

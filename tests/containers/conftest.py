@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.services import SERVICES
 from tests import docker
+from tests.services import SERVICES
 
 # What each image may weigh in all (MB, as `docker images` counts: 10^6 bytes).
 SIZE_BUDGET_MB = {"python-backend": 500, "nodejs-backend": 400}
@@ -25,7 +25,7 @@ def image(request, images) -> docker.Image:
 @pytest.fixture
 def run_container(images):
     """run_container(image, env=..., extra=..., as_space=...) -> a Container, removed afterwards."""
-    from scripts.services import free_port
+    from tests.services import free_port
 
     started: list[docker.Container] = []
 

@@ -8,9 +8,9 @@ import pytest
 import requests
 import yaml
 
-from scripts.services import free_port
 from tests import docker
 from tests.conftest import IN_CI, wait_until
+from tests.services import free_port
 
 COMPOSE_FILE = docker.ROOT / "compose.yaml"
 

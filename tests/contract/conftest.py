@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from scripts.services import SERVICES
+from tests.services import SERVICES
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contract" / "openapi.yaml"
 ALLOWLIST = "https://app.example.com,https://*.hf.space"

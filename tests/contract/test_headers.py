@@ -6,8 +6,8 @@ import uuid
 import pytest
 import requests
 
-from scripts.services import SERVICES
 from tests.contract.conftest import ALLOWLIST, header_set
+from tests.services import SERVICES
 
 CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co"
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-request-id"}

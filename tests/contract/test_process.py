@@ -7,9 +7,9 @@ import time
 import pytest
 import requests
 
-from scripts.services import SERVICES, free_port
 from tests.conftest import port_is_listening, wait_until
 from tests.contract.conftest import exchange
+from tests.services import SERVICES, free_port
 
 # When SHUTDOWN_TIMEOUT cuts requests still in flight: gunicorn's workers give up
 # on them and it exits 0; the Node service exits 1 to say it cut them.

@@ -1,0 +1,292 @@
+"""`hfspace validate`: every rule caught by its own fixture, nothing else; the repository's Spaces clean.
+
+Fixtures live in tests/tool/fixtures/validate/<rule-id>/ (see the README there). Each test copies its
+fixture into a temporary folder, so renamed dotfiles and big sparse files never touch the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hfspace import rules
+from hfspace.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+GOOD = ("good-docker", "good-static")
+SEVERITY = {r.id: r.severity for r in rules.RULES}
+RENAMES = {"dot-env": ".env", "dot-gitignore": ".gitignore"}
+MIB = 1024 * 1024
+# Sparse files (no disk used): one over 10 MB; and over 1 GB in files each under 10 MB.
+BIG_FILES = {
+    "file-large": [("model.bin", 11 * MIB)],
+    "space-too-large": [(f"data/part-{i:03d}.bin", int(9.5 * MIB)) for i in range(115)],
+}
+
+
+def materialize(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    for path in list(target.rglob("*")):
+        if path.name in RENAMES:
+            path.rename(path.with_name(RENAMES[path.name]))
+    for relative, size in BIG_FILES.get(name, []):
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            handle.truncate(size)
+    return target
+
+
+def validate(*args: str):
+    return CliRunner().invoke(app, ["validate", *args])
+
+
+def validate_json(*folders: Path | str) -> tuple[int, dict]:
+    result = validate("--json", *map(str, folders))
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_every_rule_has_exactly_one_fixture_folder():
+    folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()}
+    assert folders - set(GOOD) == set(SEVERITY)
+    assert len(SEVERITY) == len(rules.RULES), "rule ids must be unique"
+
+
+def test_rules_docstring_lists_every_rule_with_its_severity():
+    listed = {line.split()[1]: line.split()[2] for line in rules.__doc__.splitlines() if line.startswith("- ")}
+    assert {rule.id: rule.severity for rule in rules.RULES}.items() <= listed.items()
+
+
+@pytest.mark.parametrize("rule_id", sorted(SEVERITY))
+def test_fixture_reports_exactly_its_rule(rule_id, tmp_path):
+    folder = materialize(rule_id, tmp_path)
+    code, report = validate_json(folder)
+    assert {f["rule"] for f in report["findings"]} == {rule_id}
+    assert all(f["severity"] == SEVERITY[rule_id] for f in report["findings"])
+    assert code == (1 if SEVERITY[rule_id] == rules.ERROR else 0)
+    for finding in report["findings"]:
+        assert finding["path"].startswith(str(folder))
+        assert finding["line"] >= 1 and finding["message"] and finding["fix"]
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_good_fixtures_validate_clean(name):
+    result = validate(str(FIXTURES / name))
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines() == [f"{FIXTURES / name}: ok", "0 errors, 0 warnings in 1 folder"]
+
+
+def test_repository_spaces_validate_clean():
+    code, report = validate_json(REPO / "python-backend", REPO / "nodejs-backend")
+    assert report["findings"] == []
+    assert code == 0
+
+
+def test_human_output_has_location_severity_rule_message_and_fix_per_folder(tmp_path):
+    error = materialize("healthcheck-port", tmp_path)
+    warning = materialize("docker-copy-chown", tmp_path)
+    result = validate(str(error), str(warning), str(FIXTURES / "good-static"))
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1
+    assert lines[0] == f"{error}: 1 error, 0 warnings"
+    assert lines[1].startswith(f"{error}/Dockerfile:9: error healthcheck-port the HEALTHCHECK probes port 8080")
+    assert lines[2].startswith("  fix: ")
+    assert lines[3] == f"{warning}: 0 errors, 1 warning"
+    assert lines[4].startswith(f"{warning}/Dockerfile:6: warning docker-copy-chown ")
+    assert lines[6] == f"{FIXTURES / 'good-static'}: ok"
+    assert lines[-1] == "1 error, 1 warning in 3 folders"
+
+
+def test_json_lists_findings_and_a_summary_per_folder(tmp_path):
+    folder = materialize("card-color", tmp_path)
+    code, report = validate_json(folder, FIXTURES / "good-static")
+    assert code == 1
+    assert report["folders"] == [
+        {"folder": str(folder), "errors": 1, "warnings": 0},
+        {"folder": str(FIXTURES / "good-static"), "errors": 0, "warnings": 0},
+    ]
+    (finding,) = report["findings"]
+    assert finding == {
+        "path": f"{folder}/README.md",
+        "line": 7,
+        "severity": "error",
+        "rule": "card-color",
+        "message": "colorFrom `orange` is not an allowed colour",
+        "fix": "use one of red, yellow, green, blue, indigo, purple, pink, gray",
+    }
+
+
+def test_warnings_alone_exit_zero(tmp_path):
+    result = validate(str(materialize("healthcheck-missing", tmp_path)))
+    assert result.exit_code == 0
+    assert "warning healthcheck-missing" in result.stdout
+
+
+def test_a_path_that_is_not_a_folder_is_one_error_line_and_exit_2(tmp_path):
+    a_file = tmp_path / "README.md"
+    a_file.write_text("---\nsdk: static\n---\n")
+    for path in (a_file, tmp_path / "missing"):
+        result = validate(str(FIXTURES / "good-static"), str(path))
+        assert result.exit_code == 2
+        assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+            f"error: {path} is not a folder"
+        ]
+        assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_secret_values_never_appear_in_the_output(tmp_path):
+    folder = materialize("docker-secret", tmp_path)
+    human, as_json = validate(str(folder)), validate("--json", str(folder))
+    assert "HF_TOKEN" in human.stdout and "HF_TOKEN" in as_json.stdout
+    assert "not-a-real-token" not in human.output + as_json.output
+
+
+def test_default_folder_is_the_current_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(materialize("card-emoji", tmp_path))
+    result = validate()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1].startswith("README.md:7: error card-emoji ")
+
+
+def test_real_process_validates_the_repository_spaces():
+    done = subprocess.run(
+        [Path(sys.executable).with_name("hfspace"), "validate", "python-backend", "nodejs-backend"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["python-backend: ok", "nodejs-backend: ok", "0 errors, 0 warnings in 2 folders"]
+    assert "\x1b[" not in done.stdout  # no colour codes when stdout is not a terminal
+
+
+# --- how the rules read a Dockerfile: variants of the good fixture ------------------------------------------
+
+
+def variant(tmp_path: Path, dockerfile_edits: dict[str, str], files: dict[str, str] | None = None) -> set[str]:
+    folder = materialize("good-docker", tmp_path)
+    dockerfile = folder / "Dockerfile"
+    text = dockerfile.read_text()
+    for old, new in dockerfile_edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    dockerfile.write_text(text)
+    for name, content in (files or {}).items():
+        (folder / name).write_text(content)
+    _, report = validate_json(folder)
+    return {(f["rule"], Path(f["path"]).name, f["line"]) for f in report["findings"]}
+
+
+CMD = 'CMD ["python3", "app.py"]'
+
+
+@pytest.mark.parametrize(
+    ("edits", "files", "expected"),
+    [
+        pytest.param({CMD: 'CMD ["uvicorn", "app:app"]'}, {}, {("bind-localhost", 10), ("port-mismatch", 10)},
+                     id="uvicorn-defaults-127.0.0.1-8000"),
+        pytest.param({CMD: 'CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]'}, {}, {("port-mismatch", 10)},
+                     id="gunicorn-bind-port"),
+        pytest.param({CMD: 'CMD ["gunicorn", "app:app"]'}, {}, set(), id="gunicorn-reads-PORT"),
+        pytest.param({CMD: 'CMD ["sh", "-c", "exec gunicorn -b 0.0.0.0:${PORT:-7860} app:app"]'}, {}, set(),
+                     id="sh-c-with-default-expansion"),
+        pytest.param({"ENV PORT=7860": "ENV PORT=7860 HOST=localhost"}, {}, {("bind-localhost", 5)}, id="ENV-HOST"),
+        pytest.param({"ENV PORT=7860": "ENV PORT=5000"}, {}, {("port-mismatch", 5)}, id="ENV-PORT"),
+        pytest.param({CMD: 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "app:app"]'},
+                     {"gunicorn.conf.py": 'workers = 2\nbind = ["127.0.0.1:7860"]\n'}, {("bind-localhost", 2)},
+                     id="gunicorn-conf-literal-bind"),
+        pytest.param({CMD: 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "app:app"]'},
+                     {"gunicorn.conf.py": 'import os\nbind = f"{os.environ.get(\'HOST\', \'127.0.0.1\')}:9000"\n'},
+                     set(), id="gunicorn-conf-computed-bind-is-unknown"),
+        pytest.param({"ENV PORT=7860\n": ""}, {}, set(), id="nothing-tells-the-port"),
+        pytest.param({"7860/": "${PORT:-7860}/"}, {}, set(), id="healthcheck-port-from-env-default"),
+        pytest.param({"ARG PYTHON_IMAGE=python:3.13-slim-trixie": "ARG PYTHON_IMAGE=python:latest"}, {},
+                     {("docker-base-unpinned", 2)}, id="latest-via-ARG-reported-at-the-ARG"),
+        pytest.param({"ARG PYTHON_IMAGE=python:3.13-slim-trixie": "ARG PYTHON_IMAGE"}, {}, set(),
+                     id="base-from-ARG-without-default-is-unknown"),
+        pytest.param({"USER 1000": "USER user"}, {}, set(), id="user-created-with-uid-1000"),
+        pytest.param({"USER 1000": "USER nobody:nogroup", "--uid 1000 user": "--uid 1000 nobody"}, {}, set(),
+                     id="named-user-created-with-uid-1000"),
+        pytest.param({"--uid 1000 user": "--uid 1001 user", "USER 1000": "USER user"}, {}, {("docker-user", 8)},
+                     id="user-created-with-another-uid"),
+        pytest.param({"USER 1000": "USER root"}, {}, {("docker-user", 8)}, id="user-root"),
+        pytest.param({"COPY --chown=1000:1000 app.py /app/": "COPY --chown=1000:1000 . /app/"}, {}, set(),
+                     id="copy-dot-with-allowlist-dockerignore-keeps-env-out"),
+        pytest.param({"COPY --chown=1000:1000 app.py /app/\nWORKDIR /app\n": "WORKDIR /app\nCOPY app.py ./\n"}, {},
+                     {("docker-copy-chown", 7)}, id="relative-copy-into-workdir"),
+        pytest.param({"ENV PORT=7860": "ENV PORT=7860 TOKENIZERS_PARALLELISM=false HF_TOKEN="}, {}, set(),
+                     id="secret-like-names-without-values"),
+        pytest.param({"ENV PORT=7860": "ENV PORT=7860 SSL_KEY_FILE=/run/secrets/key"}, {}, set(),
+                     id="secret-location-is-not-a-secret"),
+        pytest.param({"COPY --chown=1000:1000 app.py /app/": "COPY --chown=1000:1000 . /app/"},
+                     {".env.local": "SETTING=1\n", ".env.example": "SETTING=\n", ".gitignore": ".env.local\n",
+                      ".dockerignore": "__pycache__\n"},
+                     {("docker-env-copied", 6)}, id="env-local-copied-env-example-not"),
+    ],
+)  # fmt: skip
+def test_dockerfile_variants(tmp_path, edits, files, expected):
+    assert {(rule, line) for rule, _, line in variant(tmp_path, edits, files)} == expected
+
+
+def test_port_found_in_gunicorn_conf_is_reported_there(tmp_path):
+    found = variant(
+        tmp_path,
+        {CMD: 'CMD ["gunicorn", "--config", "gunicorn.conf.py"]'},
+        {"gunicorn.conf.py": 'wsgi_app = "app:app"\nbind = "0.0.0.0:9000"\n'},
+    )
+    assert found == {("port-mismatch", "gunicorn.conf.py", 2)}
+
+
+def test_card_app_port_decides_the_expected_port(tmp_path):
+    folder = materialize("good-docker", tmp_path)
+    readme = folder / "README.md"
+    readme.write_text(readme.read_text().replace("app_port: 7860", "app_port: 8000"))
+    _, report = validate_json(folder)
+    assert {(f["rule"], f["line"]) for f in report["findings"]} == {("port-mismatch", 5), ("healthcheck-port", 9)}
+
+
+def test_static_space_with_a_build_command_may_ignore_its_built_app_file(tmp_path):
+    folder = materialize("good-static", tmp_path)
+    readme = folder / "README.md"
+    card = "app_build_command: npm run build\napp_file: dist/index.html\n"
+    readme.write_text(readme.read_text().replace("sdk: static\n", "sdk: static\n" + card))
+    (folder / ".gitignore").write_text("dist/\nnode_modules/\n")
+    (folder / "dist").mkdir()
+    (folder / "dist" / "index.html").write_text("<!doctype html>\n")
+    assert validate(str(folder)).exit_code == 0
+    (folder / ".gitignore").write_text("*.html\n")  # without a build command, the app_file must be uploaded
+    readme.write_text(readme.read_text().replace("app_build_command: npm run build\n", ""))
+    _, report = validate_json(folder)
+    assert {f["rule"] for f in report["findings"]} == {"gitignore-drops"}
+
+
+def test_nested_card_is_fine_when_the_root_has_one(tmp_path):
+    folder = materialize("good-static", tmp_path)
+    (folder / "docs").mkdir()
+    shutil.copy(folder / "README.md", folder / "docs" / "README.md")
+    assert validate(str(folder)).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "patterns", "ignored"),
+    [
+        ("app/main.py", ["*", "!app/"], False),
+        (".env", ["*", "!app/"], True),
+        ("app/.env", ["*", "!app/", "**/.env"], True),
+        ("sub/.env", [".env"], False),
+        ("a/b/c.pyc", ["**/*.pyc"], True),
+        ("docs/x.md", ["docs"], True),
+        ("docs/keep.md", ["docs", "!docs/keep.md"], False),
+    ],
+)
+def test_dockerignore_matching_follows_docker(path, patterns, ignored):
+    assert rules.dockerignored(path, patterns) is ignored
