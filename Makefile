@@ -72,11 +72,12 @@ test-fast: lint ## the inner loop: every test and lint but the container tests (
 	cd $(NODE_DIR) && npm test
 	$(BIN)/python -m pytest -m "not container"
 
-lint: setup ## ruff, eslint and hadolint, format check, contract copies in sync
+lint: setup ## ruff, eslint, hadolint and actionlint, format check, contract copies in sync
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd $(NODE_DIR) && npm run --silent lint
 	$(BIN)/hadolint python-backend/Dockerfile $(NODE_DIR)/Dockerfile
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/python scripts/sync_contract.py --check
 
 bench: setup ## measure start-to-healthy time and memory of each service

@@ -298,6 +298,229 @@ def validate(
         raise typer.Exit(1)
 
 
+@app.command()
+def deploy(
+    folder: Annotated[
+        str | None, typer.Argument(metavar="[DIR]", help="The Space folder (default: this one); not with --all.")
+    ] = None,
+    space_id: Annotated[
+        str | None,
+        typer.Option(
+            "--space",
+            metavar="OWNER/NAME",
+            help="The Space to deploy to (default: DIR's in spaces.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    all_folders: Annotated[
+        bool, typer.Option("--all", help="Deploy every folder of spaces.toml to its own Space.")
+    ] = False,
+    config: Annotated[str, typer.Option("--config", metavar="FILE", help="The deploy plan for --all.")] = "spaces.toml",
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Deploy the plan's Spaces under this user or org instead of its owner."),
+    ] = None,
+    private: Annotated[bool, typer.Option("--private", help="Create the Space private.")] = False,
+    protected: Annotated[
+        bool, typer.Option("--protected", help="Create the Space protected (code private, app public).")
+    ] = False,
+    hardware: Annotated[
+        str | None, typer.Option("--hardware", help="Hardware for a new Space (cpu-basic, t4-small, ...).")
+    ] = None,
+    variables: Annotated[
+        list[str] | None, typer.Option("--var", metavar="KEY=VALUE", help="A Space variable (repeatable).")
+    ] = None,
+    env_file: Annotated[
+        str | None, typer.Option("--env-file", metavar="FILE", help="Space variables from a KEY=VALUE file.")
+    ] = None,
+    secrets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret", metavar="KEY", help="A Space secret (repeatable): the value of $KEY, else asked for (hidden)."
+        ),
+    ] = None,
+    secrets_file: Annotated[
+        str | None, typer.Option("--secrets-file", metavar="FILE", help="Space secrets from a KEY=VALUE file.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Deploy even when validate finds errors.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be created, set, uploaded and deleted; change nothing.")
+    ] = False,
+    restart: Annotated[bool, typer.Option("--restart", help="Restart the Space even when nothing changed.")] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", min=1, help="How long to wait for the build and start.")
+    ] = 1800.0,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="A write token. Default: HF_TOKEN, else `hf auth login`'s.", show_default=False),
+    ] = None,
+) -> None:
+    """Deploy a Space folder to its Space, wait until it runs, and check that it answers.
+
+    Validates the folder first (errors stop the deploy; --force goes on). Creates the
+    Space when it does not exist, with the card's sdk (docker or static), sets the
+    variables and secrets, uploads the folder as an exact mirror of what the Space
+    needs (a Docker Space: its card, Dockerfile, .dockerignore and what the build
+    copies; never a .env, tests or the .gitignore), and deletes what is gone. Then it
+    waits for the new build (not the previous one), and runs `hfspace check` against
+    the URL the Hub reports. An unchanged folder makes no commit and no rebuild.
+    The Hub is HF_ENDPOINT (default https://huggingface.co).
+    """
+    from hfspace import hub, spaces
+
+    if private and protected:
+        raise fail(HfspaceError("--private and --protected exclude each other", hint="choose one"))
+    visibility = "private" if private else "protected" if protected else None
+    try:
+        if all_folders:
+            if folder or space_id:
+                raise HfspaceError("--all deploys every folder of the plan", hint="drop DIR and --space, or --all")
+            targets = hub.read_targets(Path(config), owner)
+        elif space_id:
+            targets = [hub.Target(Path(folder or "."), hub.check_space_id(space_id))]
+        else:
+            targets = [hub.target_for(Path(folder or "."), Path(config), owner)]
+        settings = {
+            "visibility": visibility,
+            "hardware": hardware,
+            "variables": hub.read_variables(variables or [], env_file),
+            "secrets": hub.read_secrets(secrets or [], secrets_file, _ask_secret),
+        }
+        api = hub.connect(token)
+        urls = []
+        for target in targets:
+            space = spaces.load(target.folder)
+            plan = hub.plan(api, space, target.space_id, **settings)
+            url = _deploy_one(api, plan, force=force, dry_run=dry_run, restart=restart, timeout=timeout)
+            if url:
+                urls.append((target.space_id, url))
+    except HfspaceError as error:
+        raise fail(error) from None
+    if len(targets) > 1 and not dry_run:
+        from rich.table import Table
+
+        table = Table(title="deployed", title_justify="left", title_style="bold")
+        table.add_column("space")
+        table.add_column("url")
+        for space_id_, url in urls:
+            table.add_row(space_id_, url)
+        out.print(table)
+
+
+def _ask_secret(name: str) -> str:
+    if not sys.stdin.isatty():
+        return ""
+    return typer.prompt(f"value of the secret {name}", hide_input=True, default="", show_default=False)
+
+
+def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout: float) -> str | None:
+    """Validate, apply, wait, check one plan; the Space's URL."""
+    from rich.markup import escape
+
+    from hfspace import hub, probe
+
+    name = plan.space_id
+    for finding in plan.findings:
+        colour = "red" if finding.severity == "error" else "yellow"
+        err.print(
+            f"{escape(finding.path)}:{finding.line}: [{colour}]{finding.severity}[/] {finding.rule} "
+            f"{escape(finding.message)}"
+        )
+    if plan.errors:
+        if not force:
+            raise HfspaceError(
+                f"{plan.folder} has {len(plan.errors)} validation error(s): not deploying to {name}",
+                hint="fix them (see above; `hfspace validate`), or deploy anyway with --force",
+            )
+        err.print(f"[bold red]warning:[/] deploying {name} despite {len(plan.errors)} validation error(s) (--force)")
+    if dry_run:
+        _print_plan(plan)
+        return None
+    with err.status(f"{name}: uploading {len(plan.uploads)} files"):
+        applied = hub.apply(api, plan, lambda message: err.print(f"{name}: {message}"))
+    if applied.committed:
+        err.print(f"{name}: committed {applied.commit[:12]} ({len(plan.uploads)} files, {len(plan.deletes)} deleted)")
+    else:
+        err.print(f"{name}: no changes: the Space already holds this folder (no commit, no rebuild)")
+    rebuilding = applied.committed or bool(plan.variables or plan.secrets) or not plan.exists
+    if restart:
+        hub.restart(api, name)
+        err.print(f"{name}: restarting (--restart)")
+        rebuilding = True
+    final = hub.wait(
+        api, name, rebuilding=rebuilding, timeout=timeout, on_stage=lambda stage: err.print(f"{name}: {stage}")
+    )
+    if final.stage != "RUNNING":
+        build = final.stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
+        lines = hub.log_tail(api, name, build=build)
+        err.print(f"{name}: {final.stage}: {escape(final.error or 'no error message')}")
+        for line in lines:
+            err.print(f"  {'build' if build else 'run'} | {escape(line)}", highlight=False)
+        raise HfspaceError(
+            f"{name} ended in {final.stage}", hint=f"fix the folder and deploy again; `hfspace status {name}`"
+        )
+    if plan.sdk == "static" or not final.url:
+        out.print(final.url or f"{name} runs (the Hub reports no URL)", markup=False)
+        return final.url
+    report = probe.check(final.url, [], 120.0, probe.resolve_token(final.url, api.token, {}), 10.0)
+    _print_check(report)
+    out.print(final.url, markup=False)
+    if not report.ok:
+        raise HfspaceError(f"{name} runs, but its checks failed at {final.url}", hint="see the table above")
+    return final.url
+
+
+def _print_plan(plan) -> None:
+    from rich.markup import escape
+
+    info = plan.as_dict()
+    verb = "create" if info["create"] else "update"
+    extra = ", ".join(v for v in (info["visibility"], info["hardware"]) if v)
+    out.print(f"would {verb} {plan.space_id} (sdk: {plan.sdk}{', ' + extra if extra else ''})")
+    if info["variables"]:
+        out.print(f"would set variables: {', '.join(info['variables'])}")
+    if info["secrets"]:
+        out.print(f"would set secrets: {', '.join(info['secrets'])} (values not shown)")
+    out.print(f"would upload {len(plan.uploads)} files:")
+    for path in plan.uploads:
+        out.print(f"  + {escape(path)}")
+    if plan.deletes:
+        out.print(f"would delete {len(plan.deletes)} files:")
+        for path in plan.deletes:
+            out.print(f"  - {escape(path)}")
+    out.print("dry run: nothing was changed")
+
+
+@app.command()
+def status(
+    space_id: Annotated[str, typer.Argument(metavar="OWNER/NAME", help="The Space.")],
+    token: Annotated[
+        str | None, typer.Option("--token", help="Default: HF_TOKEN, else `hf auth login`'s.", show_default=False)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show a Space's stage, hardware, URL, current commit, and its error message if any."""
+    import json
+
+    from hfspace import hub
+
+    try:
+        result = hub.status(hub.connect(token), space_id)
+    except HfspaceError as error:
+        raise fail(error) from None
+    if as_json:
+        out.print(json.dumps(result.as_dict(), indent=2), markup=False)
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    for key, value in result.as_dict().items():
+        table.add_row(key, "" if value is None else str(value))
+    out.print(table)
+    if result.stage in hub.FAILED_STAGES:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

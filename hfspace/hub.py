@@ -1,0 +1,464 @@
+"""Deploy a Space folder to the Hub and read a Space's status, with the official client.
+
+Everything goes through `huggingface_hub.HfApi`: the endpoint is `HF_ENDPOINT`
+(default https://huggingface.co), the token `--token`, else `HF_TOKEN`, else the
+one `hf auth login` saved. A deploy is, in order:
+
+1. plan():  validate the folder, read the remote Space (does it exist, which
+            files it holds), and list what to create, set, upload and delete;
+2. apply(): create the Space (its card's sdk, never the client's gradio default),
+            set variables and secrets, and commit the upload set as an exact
+            mirror (files gone locally are deleted remotely);
+3. wait():  watch the runtime: first for a build stage (right after a commit the
+            runtime may still report the previous build's RUNNING), then for a
+            terminal stage;
+4. the CLI then checks the app at the URL the Hub reports (`space_info().host`).
+
+Nothing here prints or exits: progress goes to an `on_event(message)` callback,
+failures raise HfspaceError with one line and a hint. Secret values are held
+only to be sent to the API; they are never in an event, an error or a plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+from dotenv import dotenv_values
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import logging as hf_logging
+
+from hfspace import rules
+from hfspace.errors import HfspaceError
+from hfspace.spaces import Space
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+# Stages the Hub reports while it builds or starts; anything else is where a build ends.
+BUILD_STAGES = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
+FAILED_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
+VISIBILITIES = ("public", "private", "protected")
+# Never uploaded, whatever the folder holds: local configuration and secrets, tests, the
+# folder's .gitignore (the Hub applies an uploaded one to the same commit and silently drops
+# what it matches; this tool decides what goes up instead). Caches, node_modules, .venv and
+# .git are never read into a Space in the first place (spaces.py).
+_NEVER_TOP = ("tests/", "test/")
+_ENV_EXAMPLES = (".env.example", ".env.sample", ".env.template")
+Event = Callable[[str], None]
+PLACEHOLDER_OWNER = "YOUR-HF-USERNAME"  # what spaces.toml ships with
+
+
+def _never_uploaded(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if name == ".env" or (name.startswith(".env.") and name not in _ENV_EXAMPLES):
+        return True
+    return path == ".gitignore" or path.startswith(_NEVER_TOP)
+
+
+def upload_set(space: Space) -> list[str]:
+    """The files a deploy mirrors to the Space.
+
+    A Docker Space gets its card, its Dockerfile and .dockerignore, and what the
+    image build takes from the folder (the COPY/ADD sources .dockerignore lets
+    through): nothing else reaches the image, so nothing else is uploaded. Other
+    Spaces (static) get every file of the folder. Either way, never a `.env`,
+    tests, or the .gitignore.
+    """
+    context = rules.Context(space)
+    if context.docker:
+        own = ["README.md", "Dockerfile", ".dockerignore"]
+        wanted = [*own, *context.needed_files()]
+    else:
+        wanted = list(space.files)
+    return sorted(path for path in dict.fromkeys(wanted) if path in space.files and not _never_uploaded(path))
+
+
+# --- the client, and its errors as one line each ------------------------------------------------------------
+
+
+def endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_ENDPOINT
+
+
+def connect(token: str | None) -> HfApi:
+    """An HfApi for HF_ENDPOINT with the token: explicit, else HF_TOKEN, else the saved login."""
+    token = token or get_token()
+    if not token:
+        raise HfspaceError(
+            "no Hugging Face token", hint="run `hf auth login`, set HF_TOKEN, or pass --token (a write token)"
+        )
+    hf_logging.set_verbosity_error()  # the client's own warnings would interleave with ours
+    return HfApi(endpoint=endpoint(), token=token)
+
+
+def _server_message(error: HfHubHTTPError) -> str:
+    message = getattr(error, "server_message", None) or ""
+    return message.strip().splitlines()[0] if message.strip() else ""
+
+
+@contextlib.contextmanager
+def hub_errors(space_id: str, sdk: str | None = None) -> Iterator[None]:
+    """Turn what the client raises into one HfspaceError line, by status code."""
+    owner = space_id.split("/", 1)[0]
+    try:
+        yield
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        said = _server_message(error)
+        said = f" ({said})" if said else ""
+        if status == 401:
+            raise HfspaceError(
+                f"the Hub refused the token: 401 Unauthorized{said}",
+                hint="the token is invalid or expired: run `hf auth login` again, or check HF_TOKEN",
+            ) from None
+        if status == 402:
+            kind = f"a {sdk} Space" if sdk else "this Space"
+            raise HfspaceError(
+                f"creating {kind} under {owner} needs a paid plan (PRO for a user, Team or Enterprise for an "
+                f"organization): the Hub answered 402 Payment Required{said}",
+                hint="a static Space (`sdk: static`) is free; otherwise upgrade the account, then deploy again",
+            ) from None
+        if status == 403:
+            raise HfspaceError(
+                f"the token may not do this for {space_id}: 403 Forbidden{said}",
+                hint=f"use a token with the write role for {owner} (https://huggingface.co/settings/tokens)",
+            ) from None
+        if status == 404:
+            raise HfspaceError(
+                f"{space_id} or its owner {owner} was not found: 404 Not Found{said}",
+                hint="check the owner and name (owner/name), and that the token's user can see them",
+            ) from None
+        raise HfspaceError(
+            f"the Hub answered {status}{said}", hint="try again; if it persists, see the Hub's status page"
+        ) from None
+    except httpx2.TransportError as error:
+        raise HfspaceError(
+            f"cannot reach the Hub at {endpoint()}: {error.__class__.__name__}: {error}",
+            hint="check the network, or HF_ENDPOINT if you set it",
+        ) from None
+
+
+# --- reading variables and secrets --------------------------------------------------------------------------
+
+
+def _pairs_file(path: str, what: str) -> dict[str, str]:
+    file = Path(path)
+    if not file.is_file():
+        raise HfspaceError(f"{what} file {path} not found", hint="give the path of a KEY=VALUE file (.env syntax)")
+    return {key: value for key, value in dotenv_values(file).items() if value is not None}
+
+
+def read_variables(pairs: list[str], env_file: str | None) -> dict[str, str]:
+    variables = _pairs_file(env_file, "variables") if env_file else {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise HfspaceError(f"--var {pair!r} is not KEY=VALUE", hint="e.g. --var LOG_LEVEL=debug")
+        variables[key.strip()] = value
+    return variables
+
+
+def read_secrets(names: list[str], secrets_file: str | None, prompt: Callable[[str], str]) -> dict[str, str]:
+    """Secret values by name: from the file, else the environment variable of that name, else `prompt`."""
+    secrets = _pairs_file(secrets_file, "secrets") if secrets_file else {}
+    for name in names:
+        if not name or "=" in name:
+            raise HfspaceError(
+                f"--secret takes a NAME, not {'a value' if '=' in name else 'nothing'}",
+                hint="--secret API_KEY reads the value from $API_KEY, or asks for it (hidden)",
+            )
+        value = os.environ.get(name) or prompt(name)
+        if not value:
+            raise HfspaceError(f"no value for the secret {name}", hint=f"export {name}=... or type it when asked")
+        secrets[name] = value
+    return secrets
+
+
+# --- the plan -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    space_id: str
+    folder: str
+    sdk: str
+    exists: bool
+    visibility: str | None
+    hardware: str | None
+    variables: dict[str, str]
+    secrets: dict[str, str] = field(repr=False)  # values never shown: as_dict() lists names only
+    uploads: list[str] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    findings: list[rules.Finding] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def errors(self) -> list[rules.Finding]:
+        return [f for f in self.findings if f.severity == rules.ERROR]
+
+    def as_dict(self) -> dict:
+        return {
+            "space": self.space_id,
+            "folder": self.folder,
+            "sdk": self.sdk,
+            "create": not self.exists,
+            "visibility": self.visibility,
+            "hardware": self.hardware,
+            "variables": sorted(self.variables),
+            "secrets": sorted(self.secrets),
+            "upload": self.uploads,
+            "delete": self.deletes,
+        }
+
+
+def check_space_id(space_id: str) -> str:
+    owner, sep, name = space_id.partition("/")
+    if not sep or not owner or not name or "/" in name:
+        raise HfspaceError(f"{space_id!r} is not a Space id", hint="write it owner/name, e.g. my-user/python-backend")
+    return space_id
+
+
+def source_commit(folder: Path) -> str:
+    """`abc1234` (or `abc1234, with local changes`) when the folder is in a git work tree, else ''."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=False)  # noqa: S603, S607
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    sha = git("rev-parse", "--short", "HEAD")
+    if not sha:
+        return ""
+    dirty = git("status", "--porcelain", "--", ".")
+    return f"{sha}, with local changes" if dirty else sha
+
+
+def plan(
+    api: HfApi,
+    space: Space,
+    space_id: str,
+    *,
+    visibility: str | None = None,
+    hardware: str | None = None,
+    variables: dict[str, str] | None = None,
+    secrets: dict[str, str] | None = None,
+) -> Plan:
+    """Validate the folder and compare it with the remote Space. Reads only."""
+    check_space_id(space_id)
+    report = rules.validate_space(space, space.root.name)
+    sdk = space.sdk or "docker"
+    uploads = upload_set(space)
+    with hub_errors(space_id, sdk):
+        api.whoami()  # a bad token fails here, with 401, before anything else
+        exists = api.repo_exists(space_id, repo_type="space")
+        remote = api.list_repo_files(space_id, repo_type="space") if exists else []
+    keep = set(uploads) | {".gitattributes"}  # the Hub's own .gitattributes stays
+    return Plan(
+        space_id=space_id,
+        folder=str(space.root),
+        sdk=sdk,
+        exists=exists,
+        visibility=visibility,
+        hardware=hardware,
+        variables=dict(variables or {}),
+        secrets=dict(secrets or {}),
+        uploads=uploads,
+        deletes=sorted(path for path in remote if path not in keep),
+        findings=report.findings,
+        source=source_commit(space.root),
+    )
+
+
+# --- applying it --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    committed: bool  # False: the folder matched the Space, the Hub made no commit
+    commit: str | None
+    before: str | None
+
+
+def apply(api: HfApi, plan: Plan, on_event: Event) -> Applied:
+    """Create, set, upload. Returns whether a commit was made (an unchanged folder makes none)."""
+    space_id = plan.space_id
+    with hub_errors(space_id, plan.sdk):
+        if not plan.exists:
+            kwargs = {"visibility": plan.visibility} if plan.visibility else {}
+            api.create_repo(
+                space_id, repo_type="space", space_sdk=plan.sdk, space_hardware=plan.hardware, exist_ok=True, **kwargs
+            )
+            on_event(f"created {space_id} (sdk: {plan.sdk}{', ' + plan.visibility if plan.visibility else ''})")
+        for key, value in plan.variables.items():
+            api.add_space_variable(space_id, key, value)
+        if plan.variables:
+            on_event(f"set {len(plan.variables)} variable(s): {', '.join(sorted(plan.variables))}")
+        for key, value in plan.secrets.items():
+            api.add_space_secret(space_id, key, value)
+        if plan.secrets:
+            on_event(f"set {len(plan.secrets)} secret(s): {', '.join(sorted(plan.secrets))}")
+        before = api.space_info(space_id).sha
+        root = Path(plan.folder)
+        operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(root / p)) for p in plan.uploads]
+        operations += [CommitOperationDelete(path_in_repo=p) for p in plan.deletes]
+        message = f"Deploy {root.name}" + (f" from {plan.source}" if plan.source else "")
+        info = api.create_commit(space_id, operations, repo_type="space", commit_message=message)
+    committed = info.oid != before
+    return Applied(committed=committed, commit=info.oid, before=before)
+
+
+def restart(api: HfApi, space_id: str) -> None:
+    with hub_errors(space_id):
+        api.restart_space(space_id)
+
+
+# --- waiting for the build, reading status ------------------------------------------------------------------
+
+
+@dataclass
+class Status:
+    space_id: str
+    stage: str
+    hardware: str | None
+    url: str | None
+    commit: str | None
+    error: str | None
+    private: bool | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "space": self.space_id,
+            "stage": self.stage,
+            "hardware": self.hardware,
+            "url": self.url,
+            "commit": self.commit,
+            "error": self.error,
+            "private": self.private,
+        }
+
+
+def _url(host: str | None) -> str | None:
+    if not host:
+        return None
+    return host if "://" in host else f"https://{host}"
+
+
+def status(api: HfApi, space_id: str) -> Status:
+    check_space_id(space_id)
+    with hub_errors(space_id):
+        info = api.space_info(space_id)
+        runtime = api.get_space_runtime(space_id)
+    return Status(
+        space_id=space_id,
+        stage=runtime.stage,
+        hardware=runtime.hardware,
+        url=_url(info.host),
+        commit=info.sha,
+        error=runtime.raw.get("errorMessage"),
+        private=info.private,
+    )
+
+
+def wait(
+    api: HfApi,
+    space_id: str,
+    *,
+    rebuilding: bool,
+    timeout: float,
+    on_stage: Event,
+    poll: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Status:
+    """Watch the runtime until the build that was just asked for ends; its final Status.
+
+    With `rebuilding`, a terminal stage counts only once a build stage (or a change of
+    stage) has been seen: right after a commit the Hub may still report the previous
+    build's RUNNING, and trusting it would report a build that never ran.
+    """
+    deadline = time.monotonic() + timeout
+    with hub_errors(space_id):
+        first = last = api.get_space_runtime(space_id).stage
+        on_stage(first)
+        started = not rebuilding
+        while True:
+            started = started or last in BUILD_STAGES or last != first
+            if started and last not in BUILD_STAGES:
+                return status(api, space_id)
+            if time.monotonic() >= deadline:
+                raise HfspaceError(
+                    f"{space_id} is still {last} after {timeout:g} s",
+                    hint=f"builds can take minutes: wait longer (--timeout), or see `hfspace status {space_id}`",
+                )
+            sleep(poll)
+            stage = api.get_space_runtime(space_id).stage
+            if stage != last:
+                on_stage(stage)
+                last = stage
+
+
+def log_tail(api: HfApi, space_id: str, *, build: bool, lines: int = 20) -> list[str]:
+    """The last lines of the build or run log (what is buffered now; no following)."""
+    with hub_errors(space_id), contextlib.suppress(httpx2.TimeoutException):
+        return [line.rstrip("\n") for line in api.fetch_space_logs(space_id, build=build)][-lines:]
+    return []
+
+
+# --- the repository's deploy plan (spaces.toml) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    folder: Path
+    space_id: str
+
+
+def read_targets(config: Path, owner: str | None = None) -> list[Target]:
+    """The folders and Space ids of a spaces.toml; `owner` replaces its owner (for forks)."""
+    if not config.is_file():
+        raise HfspaceError(f"{config} not found", hint="--all reads spaces.toml at the repository root")
+    try:
+        data = tomllib.loads(config.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise HfspaceError(f"{config} is not valid TOML: {error}") from None
+    owner = owner or os.environ.get("HFSPACE_OWNER") or data.get("owner")
+    entries = data.get("space") or []
+    if owner == PLACEHOLDER_OWNER:
+        raise HfspaceError(
+            f"{config} still names the placeholder owner {PLACEHOLDER_OWNER}",
+            hint="set `owner` there to your user or organization, or pass --owner (or set HFSPACE_OWNER)",
+        )
+    if not owner or not entries:
+        raise HfspaceError(
+            f"{config} needs an `owner` and [[space]] entries (folder, name)",
+            hint="or pass --owner YOUR-USER-OR-ORG",
+        )
+    targets = []
+    for entry in entries:
+        folder, name = entry.get("folder"), entry.get("name") or entry.get("folder")
+        if not folder:
+            raise HfspaceError(f"{config}: a [[space]] entry has no folder")
+        targets.append(Target(config.parent / folder, check_space_id(f"{owner}/{name}")))
+    ids = [t.space_id for t in targets]
+    if len(set(ids)) != len(ids):
+        raise HfspaceError(f"{config} sends two folders to one Space", hint="give each [[space]] its own name")
+    return targets
+
+
+def target_for(folder: Path, config: Path, owner: str | None = None) -> Target:
+    """The plan's Space for one folder."""
+    if not config.is_file():
+        raise HfspaceError(
+            f"which Space should {folder} go to? --space OWNER/NAME is missing and there is no {config}",
+            hint="pass --space OWNER/NAME",
+        )
+    wanted = folder.resolve()
+    for target in read_targets(config, owner):
+        if target.folder.resolve() == wanted:
+            return target
+    raise HfspaceError(f"{config} has no [[space]] for {folder}", hint="pass --space OWNER/NAME, or add it there")
