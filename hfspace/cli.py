@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -84,7 +85,6 @@ def check(
     Exits 1 when a check fails. An https URL verifies against certifi's CAs, or REQUESTS_CA_BUNDLE.
     """
     import json
-    import os
 
     from hfspace import probe
 
@@ -187,18 +187,18 @@ def up(
     from rich.table import Table
     from rich.text import Text
 
-    from hfspace import run
+    from hfspace import run, settings, spaces
 
     try:
         options = run.Options(
             port=run.parse_port(port),
             docker=docker,
-            variables=run.parse_assignments(variables or [], "--var"),
+            variables=settings.parse_assignments(variables or [], "--var"),
             secrets=list(secrets or []),
-            build_args=run.parse_assignments(build_args or [], "--build-arg"),
+            build_args=settings.parse_assignments(build_args or [], "--build-arg"),
         )
         if timeout is not None:
-            options.timeout = run.parse_duration(timeout)
+            options.timeout = spaces.parse_duration(timeout, bare_seconds=True)
             if options.timeout is None:
                 raise HfspaceError(f'--timeout "{timeout}": expected a duration such as 90s, 5m or 1h')
         plans = run.plan(folders or ["."], options)
@@ -366,7 +366,7 @@ def deploy(
     the URL the Hub reports. An unchanged folder makes no commit and no rebuild.
     The Hub is HF_ENDPOINT (default https://huggingface.co).
     """
-    from hfspace import hub, spaces
+    from hfspace import hub, settings, spaces
 
     if private and protected:
         raise fail(HfspaceError("--private and --protected exclude each other", hint="choose one"))
@@ -380,17 +380,17 @@ def deploy(
             targets = [hub.Target(Path(folder or "."), hub.check_space_id(space_id))]
         else:
             targets = [hub.target_for(Path(folder or "."), Path(config), owner)]
-        settings = {
+        given = {
             "visibility": visibility,
             "hardware": hardware,
-            "variables": hub.read_variables(variables or [], env_file),
-            "secrets": hub.read_secrets(secrets or [], secrets_file, _ask_secret),
+            "variables": settings.variables(variables or [], env_file),
+            "secrets": settings.secrets(secrets or [], os.environ, secrets_file, _ask_secret),
         }
         api = hub.connect(token)
         urls = []
         for target in targets:
             space = spaces.load(target.folder)
-            plan = hub.plan(api, space, target.space_id, **settings)
+            plan = hub.plan(api, space, target.space_id, **given)
             url = _deploy_one(api, plan, force=force, dry_run=dry_run, restart=restart, timeout=timeout)
             if url:
                 urls.append((target.space_id, url))

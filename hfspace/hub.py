@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
-from dotenv import dotenv_values
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import logging as hf_logging
@@ -143,42 +142,6 @@ def hub_errors(space_id: str, sdk: str | None = None) -> Iterator[None]:
             f"cannot reach the Hub at {endpoint()}: {error.__class__.__name__}: {error}",
             hint="check the network, or HF_ENDPOINT if you set it",
         ) from None
-
-
-# --- reading variables and secrets --------------------------------------------------------------------------
-
-
-def _pairs_file(path: str, what: str) -> dict[str, str]:
-    file = Path(path)
-    if not file.is_file():
-        raise HfspaceError(f"{what} file {path} not found", hint="give the path of a KEY=VALUE file (.env syntax)")
-    return {key: value for key, value in dotenv_values(file).items() if value is not None}
-
-
-def read_variables(pairs: list[str], env_file: str | None) -> dict[str, str]:
-    variables = _pairs_file(env_file, "variables") if env_file else {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise HfspaceError(f"--var {pair!r} is not KEY=VALUE", hint="e.g. --var LOG_LEVEL=debug")
-        variables[key.strip()] = value
-    return variables
-
-
-def read_secrets(names: list[str], secrets_file: str | None, prompt: Callable[[str], str]) -> dict[str, str]:
-    """Secret values by name: from the file, else the environment variable of that name, else `prompt`."""
-    secrets = _pairs_file(secrets_file, "secrets") if secrets_file else {}
-    for name in names:
-        if not name or "=" in name:
-            raise HfspaceError(
-                f"--secret takes a NAME, not {'a value' if '=' in name else 'nothing'}",
-                hint="--secret API_KEY reads the value from $API_KEY, or asks for it (hidden)",
-            )
-        value = os.environ.get(name) or prompt(name)
-        if not value:
-            raise HfspaceError(f"no value for the secret {name}", hint=f"export {name}=... or type it when asked")
-        secrets[name] = value
-    return secrets
 
 
 # --- the plan -----------------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ from pathlib import Path
 from dockerfile_parse.util import extract_key_values
 
 from hfspace.errors import HfspaceError
-from hfspace.spaces import Instruction, Space, load
+from hfspace.spaces import Instruction, Space, load, parse_duration
 
 ERROR = "error"
 WARNING = "warning"
@@ -826,14 +826,11 @@ def card_app_port_unused(context: Context) -> Iterator[Hit]:
         )
 
 
-_DURATION = re.compile(r"(?:\d+[smh])+")
-
-
 @rule("card-startup-timeout", ERROR)
 def card_startup_timeout(context: Context) -> Iterator[Hit]:
     if "startup_duration_timeout" in context.card:
         value = context.card["startup_duration_timeout"]
-        if not (isinstance(value, str) and _DURATION.fullmatch(value.strip())):
+        if not (isinstance(value, str) and parse_duration(value)):
             yield Hit(
                 "README.md",
                 context.card_line("startup_duration_timeout"),

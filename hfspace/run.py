@@ -42,21 +42,17 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from hfspace import spaces
+from hfspace import settings, spaces
 from hfspace.errors import HfspaceError
 from hfspace.spaces import Space
 
 DEFAULT_PORT = 7860
-DEFAULT_STARTUP_TIMEOUT = 30 * 60.0  # the platform's default startup_duration_timeout
 GRACE = 10.0  # seconds between SIGTERM and SIGKILL, as `docker stop` gives
 TAIL = 20  # log lines shown for a Space that failed
 NOTE_AFTER = 10.0  # seconds without an answer before saying a Space is still starting
 CREATOR_USER_ID = "0" * 24  # the platform's ids are 24 hex digits; there is no user locally
 # Image ENV values a local process must not take: they name paths inside the image.
 _IMAGE_ONLY_ENV = {"PATH", "HOME"}
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 # Shell words that start a command line without being its program.
 _SHELL_WORDS = {"exec", "env", "nohup", "time", "command"}
 
@@ -155,23 +151,6 @@ def parse_port(raw: str) -> int:
     return int(raw)
 
 
-def parse_duration(raw: str) -> float | None:
-    """`90`, `90s`, `30m`, `1h` as seconds; None when it is not a duration."""
-    match = _DURATION.match(str(raw))
-    return float(match[1]) * _UNITS[match[2]] if match and float(match[1]) > 0 else None
-
-
-def parse_assignments(values: list[str], option: str) -> dict[str, str]:
-    """KEY=VALUE pairs from a repeated option; one error line for the first bad one."""
-    result = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not _NAME.match(key):
-            raise HfspaceError(f'{option} "{value}": expected KEY=VALUE', hint=f"e.g. {option} LOG_LEVEL=debug")
-        result[key] = rest
-    return result
-
-
 def plan(folders: list[str | os.PathLike], options: Options, environ: dict[str, str] | None = None) -> list[Plan]:
     environ = dict(os.environ if environ is None else environ)
     loaded = [_load_space(folder) for folder in folders]
@@ -186,19 +165,12 @@ def plan(folders: list[str | os.PathLike], options: Options, environ: dict[str, 
         raise HfspaceError(
             f"--port {options.port}: {len(loaded)} Spaces need ports up to {options.port + len(loaded) - 1}"
         )
-    for name in options.secrets:
-        if not _NAME.match(name):
-            raise HfspaceError(f'--secret "{name}": expected the name of an environment variable')
-        if name not in environ:
-            raise HfspaceError(
-                f"--secret {name}: no environment variable {name} holds its value",
-                hint=f"export {name}=... first (the value is read from the environment, never from the command line)",
-            )
+    settings.secrets(options.secrets, environ)  # each named secret has a value, or one error line
     docker = _docker_client(environ) if options.docker and any(s.sdk != "static" for s in loaded) else ""
     plans = []
     for index, space in enumerate(loaded):
         port = options.port + index
-        timeout = options.timeout or _startup_timeout(space)
+        timeout = options.timeout or space.startup_timeout
         if space.sdk == "static":
             plans.append(_plan_static(space, port, timeout))
         elif options.docker:
@@ -225,11 +197,6 @@ def _load_space(folder: str | os.PathLike) -> Space:
             hint=f"set `sdk: docker` (or `sdk: static`) in {space.name}/README.md",
         )
     return space
-
-
-def _startup_timeout(space: Space) -> float:
-    value = space.card.data.get("startup_duration_timeout") if space.card else None
-    return (parse_duration(value) if value is not None else None) or DEFAULT_STARTUP_TIMEOUT
 
 
 def _platform_env(space: Space, port: int) -> dict[str, str]:

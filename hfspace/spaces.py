@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,12 @@ from dotenv import dotenv_values
 from hfspace.errors import HfspaceError
 
 DEFAULT_APP_PORT = 7860
+DEFAULT_STARTUP_TIMEOUT = 30 * 60.0  # seconds: the platform's default startup_duration_timeout
+# A duration as the card writes one: `30m`, `1h`, `90s`, `1h30m`, `1.5h` (Go's syntax, which the
+# platform's examples follow, without its sub-second units).
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smh])+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smh])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 # Never part of what a Space holds: the Hub ignores .git; the rest is local state.
 _SKIPPED_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
@@ -81,6 +88,12 @@ class Space:
         value = self.card.data.get("app_port") if self.card else None
         valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
         return value if valid else DEFAULT_APP_PORT
+
+    @property
+    def startup_timeout(self) -> float:
+        """The card's startup_duration_timeout in seconds, or the platform's default (30 minutes)."""
+        value = self.card.data.get("startup_duration_timeout") if self.card else None
+        return parse_duration(value) or DEFAULT_STARTUP_TIMEOUT
 
     def final_stage(self) -> list[Instruction]:
         """The instructions of the last build stage (what the image runs)."""
@@ -150,6 +163,18 @@ def _arg(value: str) -> tuple[str, str | None]:
     """An ARG's name and its default (None when it has none)."""
     name, sep, default = value.strip().partition("=")
     return name.strip(), (WordSplitter(default).dequote() if sep else None)
+
+
+def parse_duration(text: object, *, bare_seconds: bool = False) -> float | None:
+    """`30m`, `1h30m`, `90s` (and, with bare_seconds, `90`) as seconds; None when it is not a
+    positive duration. The one reading of durations: the card's, and the command line's."""
+    value = str(text).strip() if isinstance(text, str | int | float) and not isinstance(text, bool) else ""
+    if bare_seconds and re.fullmatch(r"\d+(?:\.\d+)?", value):
+        value += "s"
+    if not _DURATION.fullmatch(value):
+        return None
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(value))
+    return seconds or None
 
 
 def _front_matter(text: str) -> tuple[str, int] | None:
