@@ -435,12 +435,7 @@ class Context:
     def command(self) -> tuple[list[str], Instruction | None]:
         """The words of what the container runs (ENTRYPOINT then CMD), shells unwrapped, and its instruction."""
         entry, cmd = self.last("ENTRYPOINT"), self.last("CMD")
-        words: list[str] = []
-        for ins in (entry, cmd):
-            if ins is None:
-                continue
-            argv = _exec_form(ins.value)
-            words += argv if argv is not None else _words(ins.value)
+        words = self.space.command() or []  # as Docker combines them (and as `hfspace up` runs it)
         if len(words) >= 3 and Path(words[0]).name in ("sh", "bash", "dash") and words[1] in ("-c", "-ec", "-lc"):
             words = _words(words[2]) + words[3:]
         words = [w for w in words if w not in ("exec", "&&", ";")]
