@@ -462,7 +462,9 @@ def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout
     if plan.sdk == "static" or not final.url:
         out.print(final.url or f"{name} runs (the Hub reports no URL)", markup=False)
         return final.url
-    report = probe.check(final.url, [], 120.0, probe.resolve_token(final.url, api.token, {}), 10.0)
+    # The token goes to the app only when the Space is private (the Hub's proxy asks for it then).
+    token = probe.resolve_token(final.url, api.token, {}) if final.private else None
+    report = probe.check(final.url, [], 120.0, token, 10.0)
     _print_check(report)
     out.print(final.url, markup=False)
     if not report.ok:
