@@ -236,6 +236,19 @@ def test_deploy_all_sends_each_folder_to_its_own_space(deploy, emulator, tmp_pat
         assert requests.get(f"{host}/", timeout=10).json()["service"] == name
 
 
+@pytest.mark.parametrize("visibility", ["private", "protected"])
+def test_visibility_options_create_the_space_so(deploy, emulator, visibility):
+    result = deploy("deploy", "frontend", "--space", f"me/dashboard-{visibility}", f"--{visibility}")
+    assert result.returncode == 0, result.stderr
+    assert emulator.spaces[f"me/dashboard-{visibility}"].visibility == visibility
+
+
+def test_private_and_protected_exclude_each_other(deploy):
+    result = deploy("deploy", "frontend", "--space", "me/x", "--private", "--protected")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: --private and --protected exclude each other")
+
+
 def test_no_secret_value_appears_in_any_output_log_or_uploaded_file(deploy, emulator, outputs, tmp_path):
     """After every deploy of this module (it runs last), and one more that fails with the secret set:
     the value is on the emulated Hub as a secret, and nowhere else."""
