@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # help paragraphs reflow to the terminal's width
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -166,20 +167,21 @@ def up(
     """Run Space folders locally, the way the platform runs them; Ctrl-C stops them all.
 
     Each Space runs its Dockerfile's CMD (after ENTRYPOINT) from its folder:
-      Python: its .venv, else hfspace's own environment, else a new .venv
-              from its requirements.txt
-      Node:   its node_modules (npm ci when missing) and the node on PATH
-      static: its files, app_file (index.html) at /
-    Environment, lowest first: the final stage's ENV (not PATH or HOME), the
-    platform's SPACE_* (SPACE_ID=local/<folder>, SPACE_HOST=localhost:<port>),
-    .env, your environment, --var and --secret, then PORT.
-    Each Space gets its port (--port, then one up) as PORT. The platform never
-    sets PORT (the app must listen on app_port); locally PORT is what lets
-    several Spaces run side by side.
-    --docker builds each image and runs it as the platform does: uid 1000, a
-    read-only root, app_port published on 127.0.0.1, no PORT, no .env.
-    It waits until each Space answers GET / with 200, prints a table, then
-    their logs. Exits non-zero when a Space does not start.
+
+    - **Python**: its .venv, else hfspace's own environment, else a new .venv from its requirements.txt
+    - **Node**: its node_modules (npm ci when missing) and the node on PATH
+    - **static**: its files, app_file (index.html) at /
+
+    Environment, lowest first: the final stage's ENV (not PATH or HOME), the platform's SPACE_*
+    (SPACE_ID=local/FOLDER, SPACE_HOST=localhost:PORT), .env, your environment, --var and --secret,
+    then PORT. Each Space gets its port (--port, then one up) as PORT. The platform never sets PORT
+    (the app must listen on app_port); locally PORT is what lets several Spaces run side by side.
+
+    --docker builds each image and runs it as the platform does: uid 1000, a read-only root,
+    app_port published on 127.0.0.1, no PORT, no .env.
+
+    It waits until each Space answers GET / with 200, prints a table, then their logs.
+    Exits non-zero when a Space does not start.
     """
     import signal
     import threading
@@ -407,6 +409,9 @@ def deploy(
         out.print(table)
 
 
+SECRET_RESTART_SETTLE = 30.0  # seconds to wait for a restart after only setting secrets
+
+
 def _ask_secret(name: str) -> str:
     if not sys.stdin.isatty():
         return ""
@@ -442,14 +447,16 @@ def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout
         err.print(f"{name}: committed {applied.commit[:12]} ({len(plan.uploads)} files, {len(plan.deletes)} deleted)")
     else:
         err.print(f"{name}: no changes: the Space already holds this folder (no commit, no rebuild)")
-    rebuilding = applied.committed or bool(plan.variables or plan.secrets) or not plan.exists
+    # A commit, a new Space, a changed variable or --restart always rebuild or restart; a secret
+    # set again may not (its old value is unknown): give the Hub a while to show a restart.
+    certain = applied.committed or not plan.exists or bool(plan.variables) or restart
     if restart:
         hub.restart(api, name)
         err.print(f"{name}: restarting (--restart)")
-        rebuilding = True
     final = hub.wait(
-        api, name, rebuilding=rebuilding, timeout=timeout, on_stage=lambda stage: err.print(f"{name}: {stage}")
-    )
+        api, name, rebuilding=certain or bool(plan.secrets), timeout=timeout,
+        settle=None if certain else SECRET_RESTART_SETTLE, on_stage=lambda stage: err.print(f"{name}: {stage}"),
+    )  # fmt: skip
     if final.stage != "RUNNING":
         build = final.stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
         lines = hub.log_tail(api, name, build=build)

@@ -221,7 +221,11 @@ def plan(
         api.whoami()  # a bad token fails here, with 401, before anything else
         exists = api.repo_exists(space_id, repo_type="space")
         remote = api.list_repo_files(space_id, repo_type="space") if exists else []
+        current = {k: v.value for k, v in api.get_space_variables(space_id).items()} if exists else {}
     keep = set(uploads) | {".gitattributes"}  # the Hub's own .gitattributes stays
+    # A variable the Space already has with that value is not set again: setting one restarts
+    # the Space. Secrets cannot be compared (the Hub never returns their values).
+    variables = {k: v for k, v in (variables or {}).items() if current.get(k) != v}
     return Plan(
         space_id=space_id,
         folder=str(space.root),
@@ -335,6 +339,7 @@ def wait(
     rebuilding: bool,
     timeout: float,
     on_stage: Event,
+    settle: float | None = None,
     poll: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Status:
@@ -342,16 +347,20 @@ def wait(
 
     With `rebuilding`, a terminal stage counts only once a build stage (or a change of
     stage) has been seen: right after a commit the Hub may still report the previous
-    build's RUNNING, and trusting it would report a build that never ran.
+    build's RUNNING, and trusting it would report a build that never ran. `settle`
+    bounds that wait where a restart is likely but not certain (only a secret was set,
+    perhaps to the value it had): after that many seconds the stage is taken as it is.
     """
-    deadline = time.monotonic() + timeout
+    started_at = time.monotonic()
+    deadline = started_at + timeout
     with hub_errors(space_id):
         first = last = api.get_space_runtime(space_id).stage
         on_stage(first)
         started = not rebuilding
         while True:
             started = started or last in BUILD_STAGES or last != first
-            if started and last not in BUILD_STAGES:
+            settled = settle is not None and time.monotonic() - started_at >= settle
+            if (started or settled) and last not in BUILD_STAGES:
                 return status(api, space_id)
             if time.monotonic() >= deadline:
                 raise HfspaceError(

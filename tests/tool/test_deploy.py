@@ -114,6 +114,20 @@ def test_a_redeploy_of_an_unchanged_folder_makes_no_commit(deploy, emulator, tmp
     assert url_line(again.stdout) == emulator.spaces["me/unchanged"].host
 
 
+def test_a_variable_already_set_to_that_value_is_not_set_again(deploy, emulator, tmp_path):
+    folder = copy_space("python-backend", tmp_path)
+    assert deploy("deploy", str(folder), "--space", "me/same-var", "--var", "LOG_LEVEL=debug").returncode == 0
+    seen = len(emulator.requests)
+    again = deploy("deploy", str(folder), "--space", "me/same-var", "--var", "LOG_LEVEL=debug")
+    assert again.returncode == 0, again.stderr
+    assert "set 1 variable" not in again.stderr and "no changes" in again.stderr
+    assert not [p for m, p in emulator.requests[seen:] if m == "POST" and p.endswith("/variables")]
+    changed = deploy("deploy", str(folder), "--space", "me/same-var", "--var", "LOG_LEVEL=info")
+    assert changed.returncode == 0, changed.stderr
+    assert "set 1 variable(s): LOG_LEVEL" in changed.stderr
+    assert emulator.spaces["me/same-var"].variables["LOG_LEVEL"]["value"] == "info"
+
+
 def test_a_file_deleted_locally_is_deleted_on_the_space(deploy, emulator, tmp_path):
     folder = copy_space("python-backend", tmp_path)
     (folder / "app" / "extra.py").write_text("ANSWER = 42\n")
@@ -223,12 +237,13 @@ def test_status_shows_stage_hardware_url_commit(deploy, emulator, tmp_path):
 
 
 def test_deploy_all_sends_each_folder_to_its_own_space(deploy, emulator, tmp_path):
-    for name in ("python-backend", "nodejs-backend"):
+    for name in ("python-backend", "nodejs-backend", "frontend"):
         copy_space(name, tmp_path)
     plan = tmp_path / "spaces.toml"
     plan.write_text((ROOT / "spaces.toml").read_text())
     result = deploy("deploy", "--all", "--config", str(plan), "--owner", "team", timeout=300)
     assert result.returncode == 0, result.stderr
+    assert emulator.spaces["team/frontend"].sdk == "static"
     hosts = {name: emulator.spaces[f"team/{name}"].host for name in ("python-backend", "nodejs-backend")}
     assert len(set(hosts.values())) == 2
     for name, host in hosts.items():
