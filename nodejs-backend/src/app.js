@@ -3,7 +3,9 @@ import express from 'express';
 import { corsMiddleware } from './cors.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger, requestLogger } from './logs.js';
-import { closeWhenShuttingDown, limitBody, requestId, securityHeaders } from './middleware.js';
+import {
+  closeWhenShuttingDown, limitBody, requestId, requireSoundHeaders, securityHeaders,
+} from './middleware.js';
 import { errorHandler, sendProblem } from './problems.js';
 import { SERVICE, createRouter } from './routes.js';
 
@@ -25,7 +27,7 @@ export function createApp(config, {
   app.set('trust proxy', 1); // the platform's proxy, one hop
   app.set('etag', false); // bodies change per request (uptime, request id)
 
-  app.use(requestId, requestLogger(logger), closeWhenShuttingDown(lifecycle), securityHeaders);
+  app.use(requestId, requestLogger(logger), closeWhenShuttingDown(lifecycle), securityHeaders, requireSoundHeaders);
   app.use(corsMiddleware(config.corsOrigins));
   app.use(limitBody(config.maxBodyBytes));
   app.use(createRouter(config, lifecycle));

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import { HEALTH_JSON, sendJson } from './headers.js';
 import { STARTED_AT, uptimeSeconds } from './lifecycle.js';
+import { jsonBody } from './middleware.js';
 import { HttpProblem } from './problems.js';
 
 const require = createRequire(import.meta.url);
@@ -66,18 +67,8 @@ export function createRouter(config, lifecycle) {
         if (isJson(req)) return next();
         throw new HttpProblem(415, 'Send a JSON body with Content-Type: application/json.');
       },
-      express.json({
-        limit: config.maxBodyBytes,
-        strict: false,
-        type: isJson,
-        verify(req, res, buffer) {
-          // body-parser turns an empty body into {}; the contract wants a JSON document.
-          if (buffer.length === 0) throw Object.assign(new Error('empty body'), { status: 400, type: 'body.empty' });
-        },
-      }),
+      jsonBody(config.maxBodyBytes),
       (req, res) => {
-        // No Content-Length and no Transfer-Encoding: nothing was sent at all.
-        if (req.body === undefined) throw new HttpProblem(400, 'The request body is empty; send a JSON document.');
         sendJson(res, { received: req.body, request_id: req.id });
       },
     )

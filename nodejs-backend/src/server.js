@@ -5,14 +5,16 @@
 // open connections, on a second signal, or when the server cannot listen.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logs.js';
-import { clientErrorResponse } from './problems.js';
+import { clientErrorResponse, rawProblem } from './problems.js';
 
 const EX_CONFIG = 78;
+const STOP_LINGER_MS = 1000; // as python-backend's GracefulGeventWorker.STOP_LINGER
 
 // For local runs; process.loadEnvFile never overrides variables already set.
 const envFile = fileURLToPath(new URL('../.env', import.meta.url));
@@ -31,7 +33,15 @@ function start() {
 
   const logger = createLogger({ level: config.logLevel });
   const lifecycle = createLifecycle();
-  const server = createServer(createApp(config, { logger, lifecycle }));
+  const app = createApp(config, { logger, lifecycle });
+  // A missing Host and an Expect other than 100-continue reach the app, which
+  // answers them with a problem like every other error (Node's own answers are bare).
+  const server = createServer({ requireHostHeader: false }, app);
+  server.on('checkExpectation', app);
+  // Node hands CONNECT to this event, never to the app; without a listener it drops the connection.
+  server.on('connect', (req, socket) => {
+    socket.end(rawProblem(501, 'CONNECT is not supported: this service is not a proxy.'));
+  });
   // Longer than common proxy idle timeouts, so the proxy closes first (as python-backend's 75 s).
   server.keepAliveTimeout = 75_000;
 
@@ -54,12 +64,13 @@ function start() {
     logger.info({ host: address, port, environment: config.appEnv }, 'listening');
   });
 
+  let stopping = false;
   function shutdown(signal) {
-    if (lifecycle.shuttingDown) {
+    if (stopping) {
       logger.warn({ signal }, 'second signal, exiting now');
       process.exit(1);
     }
-    lifecycle.beginShutdown(); // /health answers 503 from now on
+    stopping = true;
 
     const deadline = setTimeout(() => {
       logger.warn('shutdown deadline reached, closing open connections');
@@ -68,14 +79,28 @@ function start() {
     }, config.shutdownTimeout * 1000);
     deadline.unref();
 
-    server.close(() => {
-      logger.info('stopped');
-      process.exit(0);
-    });
-    // Keep-alive sockets with no request in flight would hold close() open.
-    server.closeIdleConnections();
-    // Logged once the listening socket is closed, so the line means "no longer accepting".
-    logger.info({ signal, timeout_seconds: config.shutdownTimeout }, 'shutting down');
+    // Connections the kernel has queued but Node has not accepted yet would be reset
+    // by closing the listener now. The next poll phase accepts every one of them
+    // (libuv accepts until the queue is empty): close in the check phase after it.
+    // Until then answers keep their connections open, so clients do not reconnect
+    // into the queue meanwhile.
+    setImmediate(() => setImmediate(() => {
+      lifecycle.beginShutdown(); // /health answers 503, every answer closes its connection
+      // net.Server's close: the listener only. http.Server's would also drop every
+      // idle keep-alive connection at once, resetting a request a client is sending
+      // on one right then; those connections get STOP_LINGER_MS to bring it (answered
+      // with Connection: close, see middleware.js) and are closed after.
+      Server.prototype.close.call(server, () => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+      setTimeout(() => {
+        server.closeIdleConnections();
+        setInterval(() => server.closeIdleConnections(), 50).unref();
+      }, STOP_LINGER_MS).unref();
+      // Logged once the listening socket is closed, so the line means "no longer accepting".
+      logger.info({ signal, timeout_seconds: config.shutdownTimeout }, 'shutting down');
+    }));
   }
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

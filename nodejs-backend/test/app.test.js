@@ -434,3 +434,65 @@ describe('a listening app', () => {
     assert.notEqual(res.headers.connection, 'close');
   });
 });
+
+describe('JSON bodies held to RFC 8259 and the contract limits (python-backend reads alike)', () => {
+  const post = (app, body, type = 'application/json') => request(app).post('/echo').set('Content-Type', type).send(body);
+
+  it('answers 400 for non-JSON numbers, numbers out of range and trailing text', async () => {
+    const app = makeApp();
+    for (const text of ['NaN', '-Infinity', '[Infinity]', '1e999999', '9'.repeat(400), '[1] x', '   ']) {
+      assertProblem(await post(app, text), 400, '/echo');
+    }
+  });
+
+  it('accepts 100 levels of nesting and refuses more with a 400 naming the limit', async () => {
+    const app = makeApp();
+    await post(app, '['.repeat(100) + ']'.repeat(100)).expect(200);
+    for (const depth of [101, 4114, 100_000]) {
+      const res = await post(makeApp({ MAX_BODY_BYTES: '1048576' }), '['.repeat(depth) + ']'.repeat(depth));
+      assertProblem(res, 400, '/echo');
+      assert.match(res.body.detail, /100 levels/);
+    }
+  });
+
+  it('answers 400 for a body that is not UTF-8, and ignores a byte order mark', async () => {
+    const server = await listen(makeApp());
+    const send = (bytes) => rawRequest(server.address().port, {
+      headers: { 'Content-Type': 'application/json', 'Content-Length': bytes.length },
+    }, (req) => req.end(bytes));
+    try {
+      const invalid = await send(Buffer.from([0x22, 0xff, 0x22]));
+      assert.equal(invalid.status, 400);
+      assert.equal(JSON.parse(invalid.text).detail, 'The request body is not valid UTF-8.');
+      assert.equal((await send(Buffer.from('[1]', 'utf16le'))).status, 400);
+      const res = await send(Buffer.from([0xef, 0xbb, 0xbf, 0x5b, 0x31, 0x5d]));
+      assert.deepEqual(JSON.parse(res.text).received, [1]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers 415 for a content encoding', async () => {
+    const res = await request(makeApp()).post('/echo').set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip').send('[1]');
+    assertProblem(res, 415, '/echo');
+  });
+
+  it('stops reading a chunked body at the limit: 413 and the connection closes', async () => {
+    const server = await listen(makeApp({ MAX_BODY_BYTES: '100' }));
+    try {
+      const res = await rawRequest(server.address().port, {
+        headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      }, (req) => {
+        req.on('error', () => {}); // the server stops reading: the rest may fail to send
+        req.write('["');
+        req.write('x'.repeat(200)); // never ended: the answer must not wait for the end
+      });
+      assert.equal(res.status, 413);
+      assert.equal(res.headers.connection, 'close');
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+});

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
 from .headers import HEALTH_JSON
 from .lifecycle import Lifecycle
-from .middleware import read_body
+from .middleware import read_json
 
 bp = Blueprint("contract", __name__)
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -76,8 +76,7 @@ def health() -> Response:
 def echo() -> Response:
     if not request.is_json:
         abort(415, "Send a JSON body with Content-Type: application/json.")
-    read_body()
-    received = request.get_json()  # malformed JSON raises a 400
+    received = read_json()
     return current_app.json.response({"received": received, "request_id": g.request_id})
 
 

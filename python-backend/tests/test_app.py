@@ -297,3 +297,46 @@ def test_only_one_forwarded_hop_is_trusted(app):
 
     app.test_client().get("/", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
     assert seen["addr"] == "203.0.113.9"
+
+
+# --- JSON bodies held to RFC 8259 and the contract's limits (nodejs-backend reads alike) ---
+
+
+@pytest.mark.parametrize("text", ["NaN", "-Infinity", "[Infinity]", "1e999999", "9" * 400, "[1] x", "   "])
+def test_json_that_is_not_rfc_8259_or_out_of_range_is_a_400_problem(client, text):
+    problem_of(client.post("/echo", data=text, content_type="application/json"), 400)
+
+
+def test_json_nested_past_the_limit_is_a_400_problem_naming_it(client):
+    accepted = client.post("/echo", data="[" * 100 + "]" * 100, content_type="application/json")
+    assert accepted.status_code == 200
+    for depth in (101, 979, 5000):
+        body = problem_of(client.post("/echo", data="[" * depth + "]" * depth, content_type="application/json"), 400)
+        assert "100 levels" in body["detail"]
+
+
+def test_a_body_that_is_not_utf_8_is_a_400_problem_and_a_bom_is_ignored(client):
+    problem_of(client.post("/echo", data=b'"\xff"', content_type="application/json"), 400)
+    problem_of(client.post("/echo", data="[1]".encode("utf-16"), content_type="application/json"), 400)
+    assert client.post("/echo", data=b"\xef\xbb\xbf[1]", content_type="application/json").get_json()["received"] == [1]
+
+
+def test_a_content_encoding_or_foreign_charset_is_a_415_problem(client):
+    gzip = client.post("/echo", data="[1]", content_type="application/json", headers={"Content-Encoding": "gzip"})
+    problem_of(gzip, 415)
+    problem_of(client.post("/echo", data="[1]", content_type="application/json; charset=latin1"), 415)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({"Expect": "bogus"}, 417), ({"Transfer-Encoding": "gzip, chunked"}, 501)],
+)
+def test_headers_the_service_cannot_honour_are_problems(client, headers, status):
+    problem_of(client.get("/health", headers=headers), status)
+
+
+def test_an_oversize_body_closes_the_connection(make_app):
+    response = (
+        make_app(MAX_BODY_BYTES="16").test_client().post("/echo", data=b"x" * 17, content_type="application/json")
+    )
+    assert response.headers["Connection"] == "close"
