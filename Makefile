@@ -80,8 +80,8 @@ lint: setup ## ruff, eslint, hadolint and actionlint, format check, contract cop
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/python scripts/sync_contract.py --check
 
-bench: setup ## measure start-to-healthy time and memory of each service
-	$(BIN)/python scripts/bench.py
+bench: setup ## each service side by side with its baselines: start, memory, image, throughput, latency (--quick: BENCH_ARGS=--quick)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
