@@ -28,6 +28,7 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
         VERSION=__version__,
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         OPENAPI_DOCUMENT=routes.load_openapi(),
+        RUNTIME=routes.runtime(),
     )
     app.json.sort_keys = False
     app.json.compact = True

@@ -163,9 +163,16 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def _before() -> Response | None:
+    # One hook for the four steps: Flask pays a dispatch for each registered hook.
+    _assign_request_id()
+    _require_sound_headers()
+    preflight = _answer_preflight()
+    if preflight is None:
+        _limit_body()
+    return preflight
+
+
 def init_app(app: Flask) -> None:
-    app.before_request(_assign_request_id)
-    app.before_request(_require_sound_headers)
-    app.before_request(_answer_preflight)
-    app.before_request(_limit_body)
+    app.before_request(_before)
     app.after_request(_finish)
