@@ -26,9 +26,9 @@ export function requestId(req, res, next) {
  */
 export function requireSoundHeaders(req, res, next) {
   if (req.httpVersionMajor !== 1) throw new HttpProblem(400, 'The HTTP version is not supported; use HTTP/1.1.');
-  const hosts = req.headersDistinct.host ?? [];
-  if (hosts.length > 1) throw new HttpProblem(400, 'A request must carry one Host header, not several.');
-  if (req.httpVersion === '1.1' && hosts.length === 0) {
+  const hosts = countHeader(req.rawHeaders, 'host');
+  if (hosts > 1) throw new HttpProblem(400, 'A request must carry one Host header, not several.');
+  if (req.httpVersion === '1.1' && hosts === 0) {
     throw new HttpProblem(400, 'An HTTP/1.1 request must carry a Host header.');
   }
   const expect = req.headers.expect;
@@ -45,8 +45,19 @@ export function requireSoundHeaders(req, res, next) {
   next();
 }
 
+/** How often a header occurs; from rawHeaders, which req.headersDistinct would copy whole. */
+function countHeader(rawHeaders, name) {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === name.length && rawHeaders[i].toLowerCase() === name) count += 1;
+  }
+  return count;
+}
+
+const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
+
 export function securityHeaders(req, res, next) {
-  res.set(SECURITY_HEADERS);
+  for (const [name, value] of SECURITY_ENTRIES) res.setHeader(name, value);
   next();
 }
 
