@@ -409,7 +409,7 @@ def deploy(
         out.print(table)
 
 
-SECRET_RESTART_SETTLE = 30.0  # seconds to wait for a restart after only setting secrets
+SECRET_RESTART_SETTLE = 30.0  # seconds to wait for a restart that may not come (secrets only, static)
 
 
 def _ask_secret(name: str) -> str:
@@ -447,21 +447,21 @@ def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout
         err.print(f"{name}: committed {applied.commit[:12]} ({len(plan.uploads)} files, {len(plan.deletes)} deleted)")
     else:
         err.print(f"{name}: no changes: the Space already holds this folder (no commit, no rebuild)")
-    # A commit, a new Space, a changed variable or --restart always rebuild or restart; a secret
-    # set again may not (its old value is unknown): give the Hub a while to show a restart.
-    certain = applied.committed or not plan.exists or bool(plan.variables) or restart
+    # A commit, a new Space, a changed variable or --restart always rebuild or restart a Docker
+    # Space; a secret set again may not (its old value is unknown), nor may a static Space show a
+    # build stage at all: there the Hub gets a while to show one, then the stage is taken as it is.
+    certain = (applied.committed or not plan.exists or bool(plan.variables) or restart) and plan.sdk != "static"
     if restart:
         hub.restart(api, name)
         err.print(f"{name}: restarting (--restart)")
     final = hub.wait(
-        api, name, rebuilding=certain or bool(plan.secrets), timeout=timeout,
+        api, name, rebuilding=certain or bool(plan.secrets) or applied.committed, timeout=timeout,
         settle=None if certain else SECRET_RESTART_SETTLE, on_stage=lambda stage: err.print(f"{name}: {stage}"),
     )  # fmt: skip
     if final.stage != "RUNNING":
         build = final.stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
-        lines = hub.log_tail(api, name, build=build)
         err.print(f"{name}: {final.stage}: {escape(final.error or 'no error message')}")
-        for line in lines:
+        for line in hub.log_tail(api, name, build=build):
             err.print(f"  {'build' if build else 'run'} | {escape(line)}", highlight=False)
         raise HfspaceError(
             f"{name} ended in {final.stage}", hint=f"fix the folder and deploy again; `hfspace status {name}`"
@@ -484,7 +484,8 @@ def _print_plan(plan) -> None:
 
     info = plan.as_dict()
     verb = "create" if info["create"] else "update"
-    extra = ", ".join(v for v in (info["visibility"], info["hardware"]) if v)
+    # Visibility and hardware apply to a new Space only.
+    extra = ", ".join(v for v in (info["visibility"], info["hardware"]) if v) if info["create"] else ""
     out.print(f"would {verb} {plan.space_id} (sdk: {plan.sdk}{', ' + extra if extra else ''})")
     if info["variables"]:
         out.print(f"would set variables: {', '.join(info['variables'])}")

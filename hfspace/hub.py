@@ -32,8 +32,9 @@ from pathlib import Path
 
 import httpx2
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import logging as hf_logging
+from huggingface_hub.utils import validate_repo_id
 
 from hfspace import rules
 from hfspace.errors import HfspaceError
@@ -44,21 +45,15 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 BUILD_STAGES = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
 FAILED_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
 VISIBILITIES = ("public", "private", "protected")
-# Never uploaded, whatever the folder holds: local configuration and secrets, tests, the
-# folder's .gitignore (the Hub applies an uploaded one to the same commit and silently drops
-# what it matches; this tool decides what goes up instead). Caches, node_modules, .venv and
-# .git are never read into a Space in the first place (spaces.py).
-_NEVER_TOP = ("tests/", "test/")
-_ENV_EXAMPLES = (".env.example", ".env.sample", ".env.template")
+# Never uploaded: a local `.env` (rules.is_env_file: the same files validate guards), and
+# the folder's .gitignore (the Hub applies an uploaded one to the same commit and silently
+# drops what it matches; this tool decides what goes up instead). Tests stay home unless
+# the build copies them. Caches, node_modules, .venv and .git are never read into a Space
+# in the first place (spaces.py).
+_TESTS = ("tests/", "test/")
+DEPLOY_IGNORES = frozenset({"gitignore-drops", "gitignore-env"})
 Event = Callable[[str], None]
 PLACEHOLDER_OWNER = "YOUR-HF-USERNAME"  # what spaces.toml ships with
-
-
-def _never_uploaded(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    if name == ".env" or (name.startswith(".env.") and name not in _ENV_EXAMPLES):
-        return True
-    return path == ".gitignore" or path.startswith(_NEVER_TOP)
 
 
 def upload_set(space: Space) -> list[str]:
@@ -67,16 +62,19 @@ def upload_set(space: Space) -> list[str]:
     A Docker Space gets its card, its Dockerfile and .dockerignore, and what the
     image build takes from the folder (the COPY/ADD sources .dockerignore lets
     through): nothing else reaches the image, so nothing else is uploaded. Other
-    Spaces (static) get every file of the folder. Either way, never a `.env`,
-    tests, or the .gitignore.
+    Spaces (static) get every file of the folder but tests. Either way, never a
+    `.env` or the .gitignore.
     """
     context = rules.Context(space)
     if context.docker:
-        own = ["README.md", "Dockerfile", ".dockerignore"]
-        wanted = [*own, *context.needed_files()]
+        wanted = ["README.md", "Dockerfile", ".dockerignore", *context.needed_files()]
     else:
-        wanted = list(space.files)
-    return sorted(path for path in dict.fromkeys(wanted) if path in space.files and not _never_uploaded(path))
+        wanted = [path for path in space.files if not path.startswith(_TESTS)]
+    return sorted(
+        path
+        for path in dict.fromkeys(wanted)
+        if path in space.files and path != ".gitignore" and not rules.is_env_file(path)
+    )
 
 
 # --- the client, and its errors as one line each ------------------------------------------------------------
@@ -183,8 +181,15 @@ class Plan:
 
 def check_space_id(space_id: str) -> str:
     owner, sep, name = space_id.partition("/")
-    if not sep or not owner or not name or "/" in name:
-        raise HfspaceError(f"{space_id!r} is not a Space id", hint="write it owner/name, e.g. my-user/python-backend")
+    try:
+        if not sep or not owner or not name or "/" in name:
+            raise HFValidationError(space_id)
+        validate_repo_id(space_id)
+    except HFValidationError:
+        raise HfspaceError(
+            f"{space_id!r} is not a Space id",
+            hint="write it owner/name: letters, digits, '-', '_' and '.', e.g. my-user/python-backend",
+        ) from None
     return space_id
 
 
@@ -226,6 +231,9 @@ def plan(
     # A variable the Space already has with that value is not set again: setting one restarts
     # the Space. Secrets cannot be compared (the Hub never returns their values).
     variables = {k: v for k, v in (variables or {}).items() if current.get(k) != v}
+    # The .gitignore rules guard uploads that carry the .gitignore (git push, hf upload): this
+    # one never does, so they cannot stop it.
+    findings = [f for f in report.findings if f.rule not in DEPLOY_IGNORES]
     return Plan(
         space_id=space_id,
         folder=str(space.root),
@@ -237,7 +245,7 @@ def plan(
         secrets=dict(secrets or {}),
         uploads=uploads,
         deletes=sorted(path for path in remote if path not in keep),
-        findings=report.findings,
+        findings=findings,
         source=source_commit(space.root),
     )
 
@@ -253,31 +261,36 @@ class Applied:
 
 
 def apply(api: HfApi, plan: Plan, on_event: Event) -> Applied:
-    """Create, set, upload. Returns whether a commit was made (an unchanged folder makes none)."""
+    """Create, upload, set. Returns whether a commit was made (an unchanged folder makes none).
+
+    The commit goes first and the variables and secrets after it: each of them restarts the
+    Space, and set first they would restart the previous build, whose RUNNING would pass
+    for the new one. A new Space gets them with its creation instead.
+    """
     space_id = plan.space_id
+    settings = [("variable", plan.variables, api.add_space_variable), ("secret", plan.secrets, api.add_space_secret)]
     with hub_errors(space_id, plan.sdk):
         if not plan.exists:
             kwargs = {"visibility": plan.visibility} if plan.visibility else {}
             api.create_repo(
-                space_id, repo_type="space", space_sdk=plan.sdk, space_hardware=plan.hardware, exist_ok=True, **kwargs
-            )
+                space_id, repo_type="space", space_sdk=plan.sdk, space_hardware=plan.hardware, exist_ok=True,
+                space_variables=[{"key": k, "value": v} for k, v in plan.variables.items()] or None,
+                space_secrets=[{"key": k, "value": v} for k, v in plan.secrets.items()] or None, **kwargs,
+            )  # fmt: skip
             on_event(f"created {space_id} (sdk: {plan.sdk}{', ' + plan.visibility if plan.visibility else ''})")
-        for key, value in plan.variables.items():
-            api.add_space_variable(space_id, key, value)
-        if plan.variables:
-            on_event(f"set {len(plan.variables)} variable(s): {', '.join(sorted(plan.variables))}")
-        for key, value in plan.secrets.items():
-            api.add_space_secret(space_id, key, value)
-        if plan.secrets:
-            on_event(f"set {len(plan.secrets)} secret(s): {', '.join(sorted(plan.secrets))}")
         before = api.space_info(space_id).sha
         root = Path(plan.folder)
         operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(root / p)) for p in plan.uploads]
         operations += [CommitOperationDelete(path_in_repo=p) for p in plan.deletes]
         message = f"Deploy {root.name}" + (f" from {plan.source}" if plan.source else "")
         info = api.create_commit(space_id, operations, repo_type="space", commit_message=message)
-    committed = info.oid != before
-    return Applied(committed=committed, commit=info.oid, before=before)
+        for kind, values, add in settings:
+            if plan.exists:
+                for key, value in values.items():
+                    add(space_id, key, value)
+            if values:
+                on_event(f"set {len(values)} {kind}(s): {', '.join(sorted(values))}")
+    return Applied(committed=info.oid != before, commit=info.oid, before=before)
 
 
 def restart(api: HfApi, space_id: str) -> None:
@@ -376,7 +389,9 @@ def wait(
 
 def log_tail(api: HfApi, space_id: str, *, build: bool, lines: int = 20) -> list[str]:
     """The last lines of the build or run log (what is buffered now; no following)."""
-    with hub_errors(space_id), contextlib.suppress(httpx2.TimeoutException):
+    # Best effort: the stage and the Hub's message are already known; a log that cannot be read
+    # must not hide them.
+    with contextlib.suppress(HfspaceError, httpx2.TimeoutException), hub_errors(space_id):
         return [line.rstrip("\n") for line in api.fetch_space_logs(space_id, build=build)][-lines:]
     return []
 

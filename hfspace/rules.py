@@ -26,7 +26,8 @@ Listening
 - bind-localhost          error    the server binds 127.0.0.1/localhost, unreachable from the proxy
 - flask-dev-server        error    the command is Flask's development server
 User and files
-- docker-user             error    the final stage does not run as uid 1000
+- docker-user             error    the final stage's USER is not uid 1000 (the uid the platform runs as)
+- docker-no-user          warning  the final stage sets no USER: what it creates belongs to root
 - docker-useradd-node     error    useradd/groupadd with id 1000 on a node base, which already has uid 1000
 - docker-copy-chown       warning  COPY/ADD into the app's WORKDIR without --chown (files stay root's, read-only)
 - docker-chown-recursive  warning  `chown -R` in a RUN (duplicates every file into a new layer)
@@ -1117,20 +1118,31 @@ def _uid_of(context: Context, user: str) -> int | None:
     return uid
 
 
+_USER_FIX = "add `USER 1000` (after `useradd -m -u 1000 user`, or `USER node` on a node base) before CMD"
+
+
+@rule("docker-no-user", WARNING)
+def docker_no_user(context: Context) -> Iterator[Hit]:
+    # A warning: the platform runs the container as uid 1000 anyway (and a base may set
+    # its own USER); what breaks is writing to what the build created as root.
+    if context.docker and context.stages and context.last("USER") is None:
+        yield Hit(
+            "Dockerfile",
+            context.final.from_line.line,
+            "the final stage sets no USER: the files it creates are root's, and the app (uid 1000 on the "
+            "platform) cannot write them",
+            _USER_FIX,
+        )
+
+
 @rule("docker-user", ERROR)
 def docker_user(context: Context) -> Iterator[Hit]:
     if not context.docker or not context.stages:
         return
     ins = context.last("USER")
-    fix = "add `USER 1000` (after `useradd -m -u 1000 user`, or `USER node` on a node base) before CMD"
+    fix = _USER_FIX
     if ins is None:
-        yield Hit(
-            "Dockerfile",
-            context.final.from_line.line,
-            "the final stage has no USER: it runs as root; what it creates is not writable by uid 1000",
-            fix,
-        )
-        return
+        return  # docker-no-user
     user = expand(ins.value.strip(), context.env)
     uid = _uid_of(context, user) if user else None
     if uid is not None and uid != 1000:
@@ -1158,7 +1170,7 @@ def docker_copy_chown(context: Context) -> Iterator[Hit]:
         return
     user = context.last("USER")
     if user is None or _uid_of(context, expand(user.value.strip(), context.env) or "") == 0:
-        return  # running as root: ownership is not the problem (docker-user says so)
+        return  # running as root: ownership is not the problem (docker-user / docker-no-user say so)
     app_dir = context.workdir.rstrip("/") or "/"
     workdir = None
     for ins in context.final.instructions:
@@ -1325,13 +1337,14 @@ def docker_build_arg_secret(context: Context) -> Iterator[Hit]:
                     )
 
 
-def _is_env_file(path: str) -> bool:
+def is_env_file(path: str) -> bool:
+    """A local environment file (`.env`, `.env.local`, ...), not a template such as `.env.example`."""
     name = Path(path).name
     return (name == ".env" or name.startswith(".env.")) and name not in _ENV_TEMPLATES
 
 
 def _env_files(context: Context) -> list[str]:
-    return [f for f in context.space.files if _is_env_file(f)]
+    return [f for f in context.space.files if is_env_file(f)]
 
 
 @rule("docker-env-copied", ERROR)
@@ -1383,7 +1396,7 @@ def gitignore_drops(context: Context) -> Iterator[Hit]:
             "Dockerfile",
             "README.md",
             ".dockerignore",
-            *(f for f in context.needed_files() if not _is_env_file(f)),
+            *(f for f in context.needed_files() if not is_env_file(f)),
         ]
     elif context.space.sdk == "static":
         # With app_build_command the Hub builds the app_file itself: an ignored build output is expected.

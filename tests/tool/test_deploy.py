@@ -196,6 +196,7 @@ def test_validation_errors_stop_the_deploy_unless_forced(deploy, emulator, tmp_p
         (READ_KEY, ("deploy", "python-backend", "--space", "me/x"), "403 Forbidden"),
         (WRITE_KEY, ("status", "me/nothing-here"), "error: me/nothing-here or its owner me was not found: 404"),
         (WRITE_KEY, ("deploy", "python-backend", "--space", "no-slash"), "error: 'no-slash' is not a Space id"),
+        (WRITE_KEY, ("status", "me/bad name"), "error: 'me/bad name' is not a Space id"),
     ],
 )
 def test_each_failure_a_user_can_cause_is_one_error_line(deploy, token, args, message):
