@@ -5,6 +5,7 @@ fixed schedule, latency counted from the scheduled send time, so queueing shows)
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
 import re
 import shutil
@@ -168,5 +169,7 @@ def run_open_loop(
     """Send `rate` requests per second for `seconds` over `connections` keep-alive
     connections, each request on its fixed schedule whether or not earlier ones
     have been answered (as wrk2 does): a request that waits for a free connection
-    counts that wait in its latency."""
-    return asyncio.run(_open_loop(url_host, port, path, rate, seconds, connections))
+    counts that wait in its latency. Runs its own event loop in its own thread, so a
+    caller that already runs one (Playwright's sync API does) can call it too."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _open_loop(url_host, port, path, rate, seconds, connections)).result()
