@@ -96,11 +96,30 @@ class Space:
         return parse_duration(value) or DEFAULT_STARTUP_TIMEOUT
 
     def final_stage(self) -> list[Instruction]:
-        """The instructions of the last build stage (what the image runs)."""
+        """The instructions the image runs with: the last build stage's, after those of the
+        stages it builds on (`FROM base AS final` inherits base's ENV, USER, CMD, ...)."""
         if not self.instructions:
             return []
-        last = self.instructions[-1].stage
-        return [i for i in self.instructions if i.stage == last]
+        chain = self._stage_chain(self.instructions[-1].stage)
+        return [i for i in self.instructions if i.stage in chain]
+
+    def _stage_chain(self, stage: int) -> list[int]:
+        """`stage` and the earlier stages its FROM names, by alias or index, root first."""
+        froms = {i.stage: i for i in self.instructions if i.instruction == "FROM"}
+        aliases = {}
+        for index, ins in froms.items():
+            words = [w for w in ins.value.split() if not w.startswith("--")]
+            if len(words) >= 3 and words[1].lower() == "as":
+                aliases[words[2].lower()] = index
+        chain = [stage]
+        while (ins := froms.get(chain[0])) is not None:
+            words = [w for w in ins.value.split() if not w.startswith("--")]
+            base = words[0].lower() if words else ""
+            parent = aliases.get(base, int(base) if base.isdigit() else None)
+            if parent is None or parent >= chain[0] or parent in chain:
+                break
+            chain.insert(0, parent)
+        return chain
 
     def last(self, name: str) -> Instruction | None:
         """The last `name` instruction of the final stage (the one that counts for CMD, USER, ...)."""
