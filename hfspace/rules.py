@@ -89,7 +89,7 @@ from pathlib import Path
 from dockerfile_parse.util import extract_key_values
 
 from hfspace.errors import HfspaceError
-from hfspace.spaces import Instruction, Space, load, parse_duration
+from hfspace.spaces import Instruction, Space, arg_pairs, load, parse_duration
 
 ERROR = "error"
 WARNING = "warning"
@@ -378,7 +378,7 @@ class Context:
             if ins.instruction == "FROM":
                 break
             if ins.instruction == "ARG":
-                for name, value in _arg_pairs(ins.value):
+                for name, value in arg_pairs(ins.value):
                     found[name] = (value, ins)
         return found
 
@@ -413,7 +413,7 @@ class Context:
         env: dict[str, str | None] = {}
         for ins in self.final_chain():
             if ins.instruction == "ARG":
-                for name, value in _arg_pairs(ins.value):
+                for name, value in arg_pairs(ins.value):
                     default = value if value is not None else self.global_args.get(name, (None,))[0]
                     env[name] = None if default is None else expand(default, env)
             elif ins.instruction == "ENV":
@@ -508,14 +508,6 @@ class Context:
 
 def _var_names(text: str) -> list[str]:
     return [m.group(1) or m.group(4) for m in _VAR.finditer(text)]
-
-
-def _arg_pairs(value: str) -> list[tuple[str, str | None]]:
-    pairs = []
-    for word in _words(value):
-        name, eq, default = word.partition("=")
-        pairs.append((name, default if eq else None))
-    return pairs
 
 
 def _env_pairs(value: str) -> list[tuple[str, str]]:
@@ -1306,7 +1298,7 @@ def docker_secret(context: Context) -> Iterator[Hit]:
         pairs = (
             _env_pairs(ins.value)
             if ins.instruction == "ENV"
-            else _arg_pairs(ins.value)
+            else arg_pairs(ins.value)
             if ins.instruction == "ARG"
             else []
         )
@@ -1327,7 +1319,7 @@ def docker_build_arg_secret(context: Context) -> Iterator[Hit]:
         return
     for ins in context.space.instructions:
         if ins.instruction == "ARG":
-            for name, value in _arg_pairs(ins.value):
+            for name, value in arg_pairs(ins.value):
                 if _secret_name(name) and not value:
                     yield Hit(
                         "Dockerfile",

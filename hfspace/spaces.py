@@ -141,21 +141,26 @@ class Space:
 
     def declared_args(self) -> set[str]:
         """Every name an ARG declares, in any stage (the names a Space variable reaches at build time)."""
-        return {_arg(i.value)[0] for i in self.instructions if i.instruction == "ARG"}
+        return {name for i in self.instructions if i.instruction == "ARG" for name, _ in arg_pairs(i.value)}
 
     def stage_env(self, build_args: dict[str, str] | None = None) -> dict[str, str]:
         """The final stage's ENV values, `$NAME` expanded from its ARGs (defaults, or `build_args`) and earlier ENVs."""
         build_args = build_args or {}
         first_from = next((i.line for i in self.instructions if i.instruction == "FROM"), 0)
-        global_args = dict(_arg(i.value) for i in self.instructions if i.instruction == "ARG" and i.line < first_from)
+        global_args = {
+            name: default
+            for i in self.instructions
+            if i.instruction == "ARG" and i.line < first_from
+            for name, default in arg_pairs(i.value)
+        }
         args: dict[str, str] = {}
         envs: dict[str, str] = {}
         for item in self.final_stage():
             if item.instruction == "ARG" and item.line > first_from:
-                name, default = _arg(item.value)
-                value = build_args.get(name, default if default is not None else global_args.get(name))
-                if value is not None:
-                    args[name] = value
+                for name, default in arg_pairs(item.value):
+                    value = build_args.get(name, default if default is not None else global_args.get(name))
+                    if value is not None:
+                        args[name] = value
             elif item.instruction == "ENV":
                 try:
                     envs.update(extract_key_values(True, args, envs, item.value))
@@ -178,10 +183,14 @@ def _command_form(instruction: Instruction) -> list[str]:
     return ["/bin/sh", "-c", instruction.value.strip()]
 
 
-def _arg(value: str) -> tuple[str, str | None]:
-    """An ARG's name and its default (None when it has none)."""
-    name, sep, default = value.strip().partition("=")
-    return name.strip(), (WordSplitter(default).dequote() if sep else None)
+def arg_pairs(value: str) -> list[tuple[str, str | None]]:
+    """The names an ARG declares, each with its default (None when it has none):
+    `ARG A=1 B` declares two."""
+    pairs = []
+    for word in WordSplitter(value).split(dequote=True):
+        name, sep, default = word.partition("=")
+        pairs.append((name, default if sep else None))
+    return pairs
 
 
 def parse_duration(text: object, *, bare_seconds: bool = False) -> float | None:

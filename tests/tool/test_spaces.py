@@ -47,3 +47,10 @@ def test_durations_read_as_the_card_writes_them(text, seconds):
 def test_a_bare_number_is_seconds_only_where_asked():
     assert spaces.parse_duration("90") is None
     assert spaces.parse_duration("90", bare_seconds=True) == 90
+
+
+def test_one_arg_instruction_can_declare_several_names(tmp_path):
+    loaded = space(tmp_path, 'FROM python:3.13-slim\nARG A=1 B="two words" C\nENV X=$A Y="$B"\nCMD ["x"]\n')
+    assert loaded.declared_args() == {"A", "B", "C"}
+    assert loaded.stage_env() == {"X": "1", "Y": "two words"}
+    assert loaded.stage_env({"B": "given"}) == {"X": "1", "Y": "given"}
