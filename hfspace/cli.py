@@ -281,7 +281,6 @@ def validate(
         }
         out.print(json.dumps(document, indent=2, ensure_ascii=False), markup=False, emoji=False)
     else:
-        styles = {rules.ERROR: "bold red", rules.WARNING: "yellow"}
 
         def count(n: int, word: str) -> str:
             return f"{n} {word}{'' if n == 1 else 's'}"
@@ -289,12 +288,8 @@ def validate(
         for report in reports:
             state = f"{count(report.errors, 'error')}, {count(report.warnings, 'warning')}" if report.findings else "ok"
             out.print(f"[bold]{escape(report.folder)}[/]: {state}")
-            for f in report.findings:
-                out.print(
-                    f"{escape(f.path)}:{f.line}: [{styles[f.severity]}]{f.severity}[/] [bold]{f.rule}[/] "
-                    f"{escape(f.message)}\n  [cyan]fix:[/] {escape(f.fix)}",
-                    emoji=False,
-                )
+            for finding in report.findings:
+                _print_finding(out, finding)
         out.print(f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(reports), 'folder')}")
     if errors:
         raise typer.Exit(1)
@@ -418,6 +413,18 @@ def _ask_secret(name: str) -> str:
     return typer.prompt(f"value of the secret {name}", hide_input=True, default="", show_default=False)
 
 
+def _print_finding(console: Console, finding) -> None:
+    """One validate finding, as validate and deploy both show it: location, severity, rule, message, fix."""
+    from rich.markup import escape
+
+    style = {"error": "bold red", "warning": "yellow"}[finding.severity]
+    console.print(
+        f"{escape(finding.path)}:{finding.line}: [{style}]{finding.severity}[/] [bold]{finding.rule}[/] "
+        f"{escape(finding.message)}\n  [cyan]fix:[/] {escape(finding.fix)}",
+        emoji=False,
+    )
+
+
 def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout: float) -> str | None:
     """Validate, apply, wait, check one plan; the Space's URL."""
     from rich.markup import escape
@@ -426,11 +433,7 @@ def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout
 
     name = plan.space_id
     for finding in plan.findings:
-        colour = "red" if finding.severity == "error" else "yellow"
-        err.print(
-            f"{escape(finding.path)}:{finding.line}: [{colour}]{finding.severity}[/] {finding.rule} "
-            f"{escape(finding.message)}"
-        )
+        _print_finding(err, finding)
     if plan.errors:
         if not force:
             raise HfspaceError(
