@@ -17,7 +17,7 @@ LOCK_FLAGS := --generate-hashes --universal --quiet
 SHIPPED_PYTHON := 3.13
 TOOLS_PYTHON := 3.11
 
-.PHONY: help setup run test test-fast lint format contract lock bench clean
+.PHONY: help setup run test test-fast lint format contract docs lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,13 +72,14 @@ test-fast: lint ## the inner loop: every test and lint but the container tests (
 	cd $(NODE_DIR) && npm test
 	$(BIN)/python -m pytest -m "not container"
 
-lint: setup ## ruff, eslint, hadolint and actionlint, format check, contract copies in sync
+lint: setup ## ruff, eslint, hadolint and actionlint, format check, contract copies and docs/rules.md in sync
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd $(NODE_DIR) && npm run --silent lint
 	$(BIN)/hadolint python-backend/Dockerfile $(NODE_DIR)/Dockerfile
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/python scripts/sync_contract.py --check
+	$(BIN)/python -m hfspace.rules.doc --check
 
 bench: setup ## each service side by side with its baselines: start, memory, image, throughput, latency (--quick: BENCH_ARGS=--quick)
 	$(BIN)/python -m bench $(BENCH_ARGS)
@@ -89,6 +90,9 @@ format: setup ## apply ruff's fixes and formatting
 
 contract: setup ## copy contract/openapi.yaml into each Space folder
 	$(BIN)/python scripts/sync_contract.py
+
+docs: setup ## write docs/rules.md from the rule registry (hfspace/rules/)
+	$(BIN)/python -m hfspace.rules.doc
 
 lock: setup ## re-resolve the hash-pinned requirements files
 	cd python-backend && ../$(UV) pip compile requirements.in $(LOCK_FLAGS) --python-version $(SHIPPED_PYTHON) -o requirements.txt

@@ -7,13 +7,11 @@ import os
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 from bench.servers import ROOT, SERVICE_FOLDERS, free_port, wait_200
+from hfspace.host import docker_client
 
-# As the tests and `hfspace up --docker` choose it: $DOCKER, else Debian's client (it builds
-# with BuildKit by itself), else whatever `docker` is on PATH.
-DOCKER = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
+DOCKER = docker_client()  # as the tests and `hfspace up --docker` choose it
 BASES_FILE = ROOT / "build" / "base-images.env"
 BUILD_ARG = {"python-backend": ("PYTHON_IMAGE", "PYTHON_BASE"), "nodejs-backend": ("NODE_IMAGE", "NODE_BASE")}
 

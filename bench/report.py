@@ -366,8 +366,9 @@ def document(raw: dict, summary: dict, kept_notes: str) -> str:
         "shared pages once); idle after a short warm-up, peak sampled every 0.25 s during the runs at the "
         "highest connection count.",
         "- Containers: images built with `DOCKER_BUILDKIT=1 /usr/bin/docker build` on the bases in "
-        "`build/base-images.env`, run as a Space runs them (`--user 1000 --read-only --tmpfs /tmp`); `healthy` "
-        "waits for the image's own HEALTHCHECK, whose first probe runs one `--interval` (10 s) after the start.",
+        "`build/base-images.env`, run as uid 1000 with the hardening our images pass "
+        "(`--user 1000 --read-only --tmpfs /tmp`); `healthy` waits for the image's own HEALTHCHECK, whose "
+        "first probe runs one `--interval` (10 s) after the start.",
         "- The flask-dev target (≥ 3x its throughput) applies to python-backend.",
         "",
         "## Results",

@@ -7,16 +7,15 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfspace import spaces
+from hfspace.host import free_port, wait_http
+from hfspace.space import load
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINES = Path(__file__).resolve().parent / "baselines"
@@ -53,11 +52,11 @@ def search_path() -> str:
 def dockerfile_start(folder: Path) -> tuple[list[str], dict[str, str]]:
     """The command the image runs and its final stage's ENV (minus image-only paths), as
     `hfspace up` reads them."""
-    space = spaces.load(folder)
-    argv = space.command()
+    space = load(folder)
+    argv = space.command.argv if space.command else None
     if not argv:
         raise RuntimeError(f"{folder.name}/Dockerfile has no CMD")
-    return argv, {k: v for k, v in space.stage_env().items() if k not in _IMAGE_ONLY}
+    return argv, {k: v for k, v in space.run_env().items() if k not in _IMAGE_ONLY}
 
 
 def gunicorn_settings(folder: Path, argv: list[str], env: dict[str, str]) -> dict | None:
@@ -160,12 +159,6 @@ def all_servers() -> tuple[list[Server], dict | None]:
     return servers, settings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Running:
     """One started server: its process group, port and stderr log."""
 
@@ -229,15 +222,7 @@ class Running:
 
 
 def wait_200(url: str, timeout: float, alive=lambda: True, interval: float = 0.005) -> float | None:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout and alive():
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (a loopback http URL)
-                if response.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            time.sleep(interval)
-    return None
+    return wait_http(url, timeout, alive=alive, interval=interval)
 
 
 def tree_pss_mb(pid: int) -> float:

@@ -163,6 +163,9 @@ def up(
             show_default=False,
         ),
     ] = None,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="With --docker: a read-only root and a tmpfs /tmp (hardening).")
+    ] = False,
 ) -> None:
     """Run Space folders locally, the way the platform runs them; Ctrl-C stops them all.
 
@@ -177,8 +180,10 @@ def up(
     then PORT. Each Space gets its port (--port, then one up) as PORT. The platform never sets PORT
     (the app must listen on app_port); locally PORT is what lets several Spaces run side by side.
 
-    --docker builds each image and runs it as the platform does: uid 1000, a read-only root,
-    app_port published on 127.0.0.1, no PORT, no .env.
+    --docker builds each image and runs it as the platform does: uid 1000, writable where the
+    build gave uid 1000 ownership, the memory and CPUs of the card's suggested_hardware (else
+    the free tier's 2 vCPU and 16 GB), app_port published on 127.0.0.1, no PORT, no .env.
+    --read-only adds a read-only root (a hardening check the platform does not make).
 
     It waits until each Space answers GET / with 200, prints a table, then their logs.
     Exits non-zero when a Space does not start.
@@ -189,18 +194,22 @@ def up(
     from rich.table import Table
     from rich.text import Text
 
-    from hfspace import run, settings, spaces
+    from hfspace import run, settings
+    from hfspace.space import parse_duration
 
     try:
+        if read_only and not docker:
+            raise HfspaceError("--read-only is for containers", hint="add --docker")
         options = run.Options(
             port=run.parse_port(port),
             docker=docker,
+            read_only=read_only,
             variables=settings.parse_assignments(variables or [], "--var"),
             secrets=list(secrets or []),
             build_args=settings.parse_assignments(build_args or [], "--build-arg"),
         )
         if timeout is not None:
-            options.timeout = spaces.parse_duration(timeout, bare_seconds=True)
+            options.timeout = parse_duration(timeout, bare_seconds=True)
             if options.timeout is None:
                 raise HfspaceError(f'--timeout "{timeout}": expected a duration such as 90s, 5m or 1h')
         plans = run.plan(folders or ["."], options)
@@ -248,17 +257,33 @@ def up(
     raise typer.Exit(code)
 
 
+def _rule_ids(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
 @app.command()
 def validate(
     folders: Annotated[
         list[str] | None, typer.Argument(metavar="[DIR]...", help="Space folders to validate (default: this one).")
     ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", metavar="RULE-ID", help="Only these rules (repeatable, or comma-separated)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", metavar="RULE-ID", help="Not these rules (repeatable, or comma-separated)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also show info findings (advice).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings and a folder summary as JSON.")] = False,
 ) -> None:
     """Check Space folders before upload: the card, the Dockerfile, the ignore files, the file sizes.
 
     Prints `path:line: error|warning RULE-ID message` and a fix line for each problem.
     Exits 1 when there is an error (warnings alone exit 0), 2 when a DIR is not a folder.
+    `hfspace rules` lists the rules; a `# hfspace: ignore=RULE-ID` comment above a Dockerfile
+    line, `ignore = [...]` under `[validate]` in the folder's .hfspace.toml, --ignore and
+    --select silence rules; what they silence is counted ("2 ignored").
     """
     import json
 
@@ -268,16 +293,23 @@ def validate(
 
     folders = folders or ["."]
     try:
-        reports = [rules.validate(folder) for folder in folders]
+        selected = rules.check_ids(select, "--select") if select else None
+        ignored = rules.check_ids(ignore or [], "--ignore")
+        reports = [rules.validate(folder, select=selected, ignore=ignored) for folder in folders]
     except HfspaceError as error:
         raise fail(error) from None
     errors, warnings = sum(r.errors for r in reports), sum(r.warnings for r in reports)
+    silenced = sum(len(r.ignored) for r in reports)
     if as_json:
         document = {
             "findings": [finding.as_dict() for report in reports for finding in report.findings],
             "folders": [report.as_dict() for report in reports],
             "errors": errors,
             "warnings": warnings,
+            "infos": sum(r.infos for r in reports),
+            "ignored": [
+                {**finding.as_dict(), "ignored_by": by} for report in reports for finding, by in report.ignored
+            ],
         }
         out.print(json.dumps(document, indent=2, ensure_ascii=False), markup=False, emoji=False)
     else:
@@ -285,14 +317,67 @@ def validate(
         def count(n: int, word: str) -> str:
             return f"{n} {word}{'' if n == 1 else 's'}"
 
+        def extra(report_ignored: int, infos: int) -> str:
+            parts = [f"{report_ignored} ignored"] if report_ignored else []
+            return "".join(f", {part}" for part in parts + ([count(infos, "info")] if verbose and infos else []))
+
         for report in reports:
-            state = f"{count(report.errors, 'error')}, {count(report.warnings, 'warning')}" if report.findings else "ok"
-            out.print(f"[bold]{escape(report.folder)}[/]: {state}")
-            for finding in report.findings:
+            shown = [f for f in report.findings if verbose or f.severity != rules.INFO]
+            problems = report.errors or report.warnings
+            state = f"{count(report.errors, 'error')}, {count(report.warnings, 'warning')}" if problems else "ok"
+            out.print(f"[bold]{escape(report.folder)}[/]: {state}{extra(len(report.ignored), report.infos)}")
+            for finding in shown:
                 _print_finding(out, finding)
-        out.print(f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(reports), 'folder')}")
+        total = f"{count(errors, 'error')}, {count(warnings, 'warning')}"
+        infos = sum(r.infos for r in reports)
+        out.print(f"{total}{extra(silenced, infos)} in {count(len(reports), 'folder')}")
     if errors:
         raise typer.Exit(1)
+
+
+@app.command(name="rules")
+def rules_command(
+    rule_id: Annotated[str | None, typer.Argument(metavar="[RULE-ID]", help="Explain this rule.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rules (or the rule) as JSON.")] = False,
+) -> None:
+    """List the rules of `hfspace validate` (id, severity, summary), or explain one: why it matters
+    on Spaces, how to fix it, an example."""
+    import json
+
+    from rich.markup import escape
+
+    from hfspace import rules
+
+    try:
+        chosen = [rules.explain(rule_id)] if rule_id else sorted(rules.RULES.values(), key=_rule_order)
+    except HfspaceError as error:
+        raise fail(error) from None
+    if as_json:
+        document = chosen[0].as_dict() if rule_id else [rule.as_dict() for rule in chosen]
+        out.print(json.dumps(document, indent=2, ensure_ascii=False), markup=False, emoji=False)
+        return
+    if rule_id:
+        rule = chosen[0]
+        out.print(f"[bold]{rule.id}[/] ({_severity_markup(rule.severity)}, {rule.area}): {escape(rule.summary)}")
+        for title, text in (("Why", rule.why), ("Severity", rule.severity_reason), ("Fix", rule.fix)):
+            out.print(f"\n[bold]{title}[/]\n{escape(text)}")
+        out.print("\n[bold]Example[/]")
+        out.print(escape("\n".join(f"    {line}" for line in rule.example.splitlines())), emoji=False)
+        return
+    width = max(len(rule.id) for rule in chosen)
+    for rule in chosen:
+        out.print(f"{rule.id:<{width}}  {_severity_markup(rule.severity, 7)}  {escape(rule.summary)}", emoji=False)
+
+
+def _rule_order(rule) -> tuple:
+    from hfspace import rules
+
+    return (rules.AREAS.index(rule.area), rule.id)
+
+
+def _severity_markup(severity: str, width: int = 0) -> str:
+    style = {"error": "bold red", "warning": "yellow", "info": "cyan"}[severity]
+    return f"[{style}]{severity}[/]" + " " * (width - len(severity))
 
 
 @app.command()
@@ -363,7 +448,9 @@ def deploy(
     the URL the Hub reports. An unchanged folder makes no commit and no rebuild.
     The Hub is HF_ENDPOINT (default https://huggingface.co).
     """
-    from hfspace import hub, settings, spaces
+    from hfspace import deploy as deploying
+    from hfspace import hub, settings
+    from hfspace.space import load
 
     if private and protected:
         raise fail(HfspaceError("--private and --protected exclude each other", hint="choose one"))
@@ -386,9 +473,10 @@ def deploy(
         api = hub.connect(token)
         urls = []
         for target in targets:
-            space = spaces.load(target.folder)
-            plan = hub.plan(api, space, target.space_id, **given)
-            url = _deploy_one(api, plan, force=force, dry_run=dry_run, restart=restart, timeout=timeout)
+            prepared = deploying.prepare(api, load(target.folder), target.space_id, **given)
+            url = deploying.deploy(
+                api, prepared, _render_deploy, force=force, dry_run=dry_run, restart=restart, timeout=timeout
+            )
             if url:
                 urls.append((target.space_id, url))
     except HfspaceError as error:
@@ -402,9 +490,6 @@ def deploy(
         for space_id_, url in urls:
             table.add_row(space_id_, url)
         out.print(table)
-
-
-SECRET_RESTART_SETTLE = 30.0  # seconds to wait for a restart that may not come (secrets only, static)
 
 
 def _ask_secret(name: str) -> str:
@@ -425,61 +510,37 @@ def _print_finding(console: Console, finding) -> None:
     )
 
 
-def _deploy_one(api, plan, *, force: bool, dry_run: bool, restart: bool, timeout: float) -> str | None:
-    """Validate, apply, wait, check one plan; the Space's URL."""
+def _render_deploy(event) -> None:
+    """One deploy event: progress on stderr, the check table and the URL on stdout."""
     from rich.markup import escape
 
-    from hfspace import hub, probe
+    from hfspace import deploy as deploying
 
-    name = plan.space_id
-    for finding in plan.findings:
-        _print_finding(err, finding)
-    if plan.errors:
-        if not force:
-            raise HfspaceError(
-                f"{plan.folder} has {len(plan.errors)} validation error(s): not deploying to {name}",
-                hint="fix them (see above; `hfspace validate`), or deploy anyway with --force",
-            )
-        err.print(f"[bold red]warning:[/] deploying {name} despite {len(plan.errors)} validation error(s) (--force)")
-    if dry_run:
-        _print_plan(plan)
-        return None
-    with err.status(f"{name}: uploading {len(plan.uploads)} files"):
-        applied = hub.apply(api, plan, lambda message: err.print(f"{name}: {message}"))
-    if applied.committed:
-        err.print(f"{name}: committed {applied.commit[:12]} ({len(plan.uploads)} files, {len(plan.deletes)} deleted)")
-    else:
-        err.print(f"{name}: no changes: the Space already holds this folder (no commit, no rebuild)")
-    # A commit, a new Space, a changed variable or --restart always rebuild or restart a Docker
-    # Space; a secret set again may not (its old value is unknown), nor may a static Space show a
-    # build stage at all: there the Hub gets a while to show one, then the stage is taken as it is.
-    certain = (applied.committed or not plan.exists or bool(plan.variables) or restart) and plan.sdk != "static"
-    if restart:
-        hub.restart(api, name)
-        err.print(f"{name}: restarting (--restart)")
-    final = hub.wait(
-        api, name, rebuilding=certain or bool(plan.secrets) or applied.committed, timeout=timeout,
-        settle=None if certain else SECRET_RESTART_SETTLE, on_stage=lambda stage: err.print(f"{name}: {stage}"),
-    )  # fmt: skip
-    if final.stage != "RUNNING":
-        build = final.stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
-        err.print(f"{name}: {final.stage}: {escape(final.error or 'no error message')}")
-        for line in hub.log_tail(api, name, build=build):
-            err.print(f"  {'build' if build else 'run'} | {escape(line)}", highlight=False)
-        raise HfspaceError(
-            f"{name} ended in {final.stage}", hint=f"fix the folder and deploy again; `hfspace status {name}`"
-        )
-    if plan.sdk == "static" or not final.url:
-        out.print(final.url or f"{name} runs (the Hub reports no URL)", markup=False)
-        return final.url
-    # The token goes to the app only when the Space is private (the Hub's proxy asks for it then).
-    token = probe.resolve_token(final.url, api.token, {}) if final.private else None
-    report = probe.check(final.url, [], 120.0, token, 10.0)
-    _print_check(report)
-    out.print(final.url, markup=False)
-    if not report.ok:
-        raise HfspaceError(f"{name} runs, but its checks failed at {final.url}", hint="see the table above")
-    return final.url
+    if isinstance(event, deploying.Validated):
+        for finding in event.findings:
+            _print_finding(err, finding)
+        if event.forced:
+            errors = sum(f.severity == "error" for f in event.findings)
+            err.print(f"[bold red]warning:[/] deploying {event.space} despite {errors} validation error(s) (--force)")
+    elif isinstance(event, deploying.DryRun):
+        _print_plan(event.plan)
+    elif isinstance(event, deploying.Progress):
+        err.print(f"{event.space}: {escape(event.text)}")
+    elif isinstance(event, deploying.Committed):
+        if event.commit:
+            err.print(f"{event.space}: committed {event.commit[:12]} ({event.uploads} files, {event.deletes} deleted)")
+        else:
+            err.print(f"{event.space}: no changes: the Space already holds this folder (no commit, no rebuild)")
+    elif isinstance(event, deploying.Stage):
+        err.print(f"{event.space}: {event.stage}")
+    elif isinstance(event, deploying.Failed):
+        err.print(f"{event.space}: {event.status.stage}: {escape(event.status.error or 'no error message')}")
+        for line in event.log:
+            err.print(f"  {'build' if event.build else 'run'} | {escape(line)}", highlight=False)
+    elif isinstance(event, deploying.Checked):
+        _print_check(event.report)
+    elif isinstance(event, deploying.Deployed):
+        out.print(event.url or f"{event.space} runs (the Hub reports no URL)", markup=False)
 
 
 def _print_plan(plan) -> None:

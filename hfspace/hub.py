@@ -1,18 +1,20 @@
-"""Deploy a Space folder to the Hub and read a Space's status, with the official client.
+"""The Hub, through the official client: plan and apply a deploy, wait for its build, read a status.
 
 Everything goes through `huggingface_hub.HfApi`: the endpoint is `HF_ENDPOINT`
 (default https://huggingface.co), the token `--token`, else `HF_TOKEN`, else the
 one `hf auth login` saved. A deploy is, in order:
 
-1. plan():  validate the folder, read the remote Space (does it exist, which
-            files it holds), and list what to create, set, upload and delete;
+1. plan():  read the remote Space (does it exist, which files it holds), and list
+            what to create, set, upload and delete (the folder's upload set comes
+            from the Space model: `Space.upload_set()`);
 2. apply(): create the Space (its card's sdk, never the client's gradio default),
             set variables and secrets, and commit the upload set as an exact
             mirror (files gone locally are deleted remotely);
 3. wait():  watch the runtime: first for a build stage (right after a commit the
             runtime may still report the previous build's RUNNING), then for a
             terminal stage;
-4. the CLI then checks the app at the URL the Hub reports (`space_info().host`).
+`deploy.py` strings them together (validation first, the check of the running app
+last) and reports typed events for the CLI to render.
 
 Nothing here prints or exits: progress goes to an `on_event(message)` callback,
 failures raise HfspaceError with one line and a hint. Secret values are held
@@ -36,45 +38,16 @@ from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import logging as hf_logging
 from huggingface_hub.utils import validate_repo_id
 
-from hfspace import rules
 from hfspace.errors import HfspaceError
-from hfspace.spaces import Space
+from hfspace.space import Space
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 # Stages the Hub reports while it builds or starts; anything else is where a build ends.
 BUILD_STAGES = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
 FAILED_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
 VISIBILITIES = ("public", "private", "protected")
-# Never uploaded: a local `.env` (rules.is_env_file: the same files validate guards), and
-# the folder's .gitignore (the Hub applies an uploaded one to the same commit and silently
-# drops what it matches; this tool decides what goes up instead). Tests stay home unless
-# the build copies them. Caches, node_modules, .venv and .git are never read into a Space
-# in the first place (spaces.py).
-_TESTS = ("tests/", "test/")
-DEPLOY_IGNORES = frozenset({"gitignore-drops", "gitignore-env"})
 Event = Callable[[str], None]
 PLACEHOLDER_OWNER = "YOUR-HF-USERNAME"  # what spaces.toml ships with
-
-
-def upload_set(space: Space) -> list[str]:
-    """The files a deploy mirrors to the Space.
-
-    A Docker Space gets its card, its Dockerfile and .dockerignore, and what the
-    image build takes from the folder (the COPY/ADD sources .dockerignore lets
-    through): nothing else reaches the image, so nothing else is uploaded. Other
-    Spaces (static) get every file of the folder but tests. Either way, never a
-    `.env` or the .gitignore.
-    """
-    context = rules.Context(space)
-    if context.docker:
-        wanted = ["README.md", "Dockerfile", ".dockerignore", *context.needed_files()]
-    else:
-        wanted = [path for path in space.files if not path.startswith(_TESTS)]
-    return sorted(
-        path
-        for path in dict.fromkeys(wanted)
-        if path in space.files and path != ".gitignore" and not rules.is_env_file(path)
-    )
 
 
 # --- the client, and its errors as one line each ------------------------------------------------------------
@@ -157,12 +130,7 @@ class Plan:
     secrets: dict[str, str] = field(repr=False)  # values never shown: as_dict() lists names only
     uploads: list[str] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
-    findings: list[rules.Finding] = field(default_factory=list)
     source: str = ""
-
-    @property
-    def errors(self) -> list[rules.Finding]:
-        return [f for f in self.findings if f.severity == rules.ERROR]
 
     def as_dict(self) -> dict:
         return {
@@ -217,11 +185,10 @@ def plan(
     variables: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
 ) -> Plan:
-    """Validate the folder and compare it with the remote Space. Reads only."""
+    """Compare the folder with the remote Space. Reads only."""
     check_space_id(space_id)
-    report = rules.validate_space(space, space.root.name)
     sdk = space.sdk or "docker"
-    uploads = upload_set(space)
+    uploads = space.upload_set()
     with hub_errors(space_id, sdk):
         api.whoami()  # a bad token fails here, with 401, before anything else
         exists = api.repo_exists(space_id, repo_type="space")
@@ -231,9 +198,6 @@ def plan(
     # A variable the Space already has with that value is not set again: setting one restarts
     # the Space. Secrets cannot be compared (the Hub never returns their values).
     variables = {k: v for k, v in (variables or {}).items() if current.get(k) != v}
-    # The .gitignore rules guard uploads that carry the .gitignore (git push, hf upload): this
-    # one never does, so they cannot stop it.
-    findings = [f for f in report.findings if f.rule not in DEPLOY_IGNORES]
     return Plan(
         space_id=space_id,
         folder=str(space.root),
@@ -245,7 +209,6 @@ def plan(
         secrets=dict(secrets or {}),
         uploads=uploads,
         deletes=sorted(path for path in remote if path not in keep),
-        findings=findings,
         source=source_commit(space.root),
     )
 

@@ -2,7 +2,7 @@
 
 Two steps, each its own function:
 
-- `plan(folders, options)` reads each folder (spaces.load) and checks, before
+- `plan(folders, options)` reads each folder (the Space model) and checks, before
   anything starts, everything a user can get wrong: the folder is a Space, its
   port is free, its runtime and its command's executable are there. It raises
   HfspaceError and has no side effects.
@@ -16,6 +16,13 @@ Two steps, each its own function:
 Three ways to run a Space: its Dockerfile's command as a local process (the
 default), its image as a container (`docker=True`), or, for `sdk: static`, its
 files from a small HTTP server in this process.
+
+A container runs as the platform runs it: uid 1000, writable wherever the build
+gave uid 1000 ownership (the platform's disk is ephemeral, not read-only), no
+PORT, the platform's SPACE_* variables, app_port published on 127.0.0.1, and the
+memory and CPUs of the card's hardware (suggested_hardware, else the free CPU
+tier's 2 vCPU and 16 GB), so a "Memory limit exceeded" shows up here first.
+`read_only=True` adds a read-only root (a hardening check, not the platform's way).
 """
 
 from __future__ import annotations
@@ -27,14 +34,11 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,9 +46,11 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from hfspace import settings, spaces
+from hfspace import host, settings
 from hfspace.errors import HfspaceError
-from hfspace.spaces import Space
+from hfspace.space import Space, load
+from hfspace.space.card import HARDWARE
+from hfspace.space.images import normalise
 
 DEFAULT_PORT = 7860
 GRACE = 10.0  # seconds between SIGTERM and SIGKILL, as `docker stop` gives
@@ -65,6 +71,7 @@ class Options:
     secrets: list[str] = field(default_factory=list)  # names of Space secrets, values from the environment
     build_args: dict[str, str] = field(default_factory=dict)  # passed to docker build as they are
     timeout: float | None = None  # overrides each card's startup_duration_timeout
+    read_only: bool = False  # container: a read-only root and a tmpfs /tmp (a hardening check)
 
 
 @dataclass
@@ -83,6 +90,9 @@ class Plan:
     npm_ci: bool = False  # process: run `npm ci` first (no node_modules yet)
     docker: str = ""  # container: the docker client
     image: str = ""
+    read_only: bool = False  # container: a read-only root
+    limits: tuple[int, int] | None = None  # container: (CPUs, memory in GB) of the card's hardware
+    note: str | None = None  # process: what differs from the platform (its interpreter), in one line
 
     @property
     def name(self) -> str:
@@ -166,7 +176,7 @@ def plan(folders: list[str | os.PathLike], options: Options, environ: dict[str, 
             f"--port {options.port}: {len(loaded)} Spaces need ports up to {options.port + len(loaded) - 1}"
         )
     settings.secrets(options.secrets, environ)  # each named secret has a value, or one error line
-    docker = _docker_client(environ) if options.docker and any(s.sdk != "static" for s in loaded) else ""
+    docker = host.require_docker(environ) if options.docker and any(s.sdk != "static" for s in loaded) else ""
     plans = []
     for index, space in enumerate(loaded):
         port = options.port + index
@@ -183,11 +193,11 @@ def plan(folders: list[str | os.PathLike], options: Options, environ: dict[str, 
 
 
 def _load_space(folder: str | os.PathLike) -> Space:
-    space = spaces.load(folder)
+    space = load(folder)
     if space.card is None:
         label = f"this folder ({space.root})" if Path(folder) == Path() else str(folder)
         raise HfspaceError(
-            f"{label} is not a Space: {space.card_error}",
+            f"{label} is not a Space: {space.card_error.message}",
             hint="a Space folder has a README.md that starts with front matter such as `sdk: docker`",
         )
     if space.sdk not in {"docker", "static"}:
@@ -233,15 +243,15 @@ def _plan_static(space: Space, port: int, timeout: float) -> Plan:
 
 
 def _require_command(space: Space) -> list[str]:
-    if space.dockerfile_path is None:
+    if space.dockerfile is None:
         raise HfspaceError(f"{space.name}: no Dockerfile", hint="a Docker Space is built from a Dockerfile at its root")
-    command = space.command()
-    if not command:
+    command = space.command
+    if command is None or not command.argv:
         raise HfspaceError(
             f"{space.name}: its Dockerfile has no CMD",
             hint='end the Dockerfile with an exec-form CMD such as CMD ["python", "app.py"]',
         )
-    return command
+    return command.argv
 
 
 def _plan_process(space: Space, port: int, timeout: float, options: Options, environ: dict[str, str]) -> Plan:
@@ -283,19 +293,51 @@ def _plan_process(space: Space, port: int, timeout: float, options: Options, env
         )
     # Lowest first: the image's ENV, the platform's variables, .env, the real environment,
     # then --var and --secret, and the port this Space is given.
-    image_env = {k: v for k, v in space.stage_env(options.variables).items() if k not in _IMAGE_ONLY_ENV}
+    image_env = {k: v for k, v in space.run_env(options.variables).items() if k not in _IMAGE_ONLY_ENV}
     secrets = {name: environ[name] for name in options.secrets}
     env = {**image_env, **_platform_env(space, port), **space.dotenv, **environ, **options.variables, **secrets}
     env.update(PORT=str(port), PATH=search)
-    return Plan(space, "process", port, timeout, command, env, create_venv=create_venv, npm_ci=npm_ci)
+    note = _interpreter_note(space, program, search)
+    return Plan(space, "process", port, timeout, command, env, create_venv=create_venv, npm_ci=npm_ci, note=note)
+
+
+# The interpreters a Space's image ships, by its base image: (the program, how to ask it its
+# version, the part of the base's tag that names it).
+_INTERPRETERS = {
+    "python": ("python3", r"^(\d+\.\d+)", lambda out: out.split()[-1]),
+    "node": ("node", r"^(\d+)", lambda out: out.strip().lstrip("v")),
+}
+
+
+def _interpreter_note(space: Space, program: str | None, search: str) -> str | None:
+    """One line when the interpreter this Space runs on here is not the version its image ships
+    (`node:26-slim` on a machine whose node is 20); None when they agree or it cannot tell."""
+    image = space.dockerfile.config.image if space.dockerfile else None
+    name, _, tag = normalise(image or "").partition(":")
+    known = _INTERPRETERS.get(name)
+    match = re.match(known[1], tag) if known else None
+    if not known or not match:
+        return None
+    shipped = match.group(1)
+    interpreter = shutil.which(known[0], path=search)
+    if interpreter is None:
+        return None
+    try:
+        done = subprocess.run([interpreter, "--version"], capture_output=True, text=True, timeout=10)  # noqa: S603
+    except (OSError, subprocess.SubprocessError):
+        return None
+    version = known[2](done.stdout or done.stderr)
+    if version == shipped or version.startswith(shipped + "."):
+        return None
+    return f"runs on {known[0]} {version} here; its image ships {image} ({name} {shipped})"
 
 
 def _local_command(space: Space, command: list[str]) -> list[str]:
     """The command with a program under the image's WORKDIR mapped into the folder."""
-    workdir = space.last("WORKDIR")
+    workdir = space.dockerfile.config.workdir.rstrip("/")
     program = command[0]
-    if workdir and program.startswith(workdir.value.rstrip("/") + "/"):
-        local = space.root / program[len(workdir.value.rstrip("/")) + 1 :]
+    if workdir and program.startswith(workdir + "/"):
+        local = space.root / program[len(workdir) + 1 :]
         if local.exists():
             return [str(local), *command[1:]]
     if program.startswith("/") and not Path(program).exists():
@@ -331,30 +373,17 @@ def _install_hint(program: str, space: Space) -> str:
     return "install it and put it on PATH"
 
 
-def _docker_client(environ: dict[str, str]) -> str:
-    # Debian's 20.10 client builds with BuildKit by itself; a newer one on PATH may need buildx.
-    client = environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
-    if not shutil.which(client, path=environ.get("PATH")):
-        raise HfspaceError(f"--docker: no docker client ({client})", hint="install Docker, or set DOCKER to its client")
-    try:
-        result = subprocess.run(  # noqa: S603 (the user's docker client)
-            [client, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, timeout=20
-        )
-    except subprocess.TimeoutExpired:
-        result = None
-    if result is None or result.returncode != 0:
-        raise HfspaceError("--docker: no Docker engine answers", hint="start the Docker engine, then try again")
-    return client
-
-
 def _plan_container(space: Space, port: int, timeout: float, options: Options, docker: str) -> Plan:
-    if space.dockerfile_path is None:  # no CMD is fine here: the base image may have one
+    if space.dockerfile is None:  # no CMD is fine here: the base image may have one
         raise HfspaceError(f"{space.name}: no Dockerfile", hint="a Docker Space is built from a Dockerfile at its root")
     declared = space.declared_args()
     build_args = {k: v for k, v in options.variables.items() if k in declared}
     build_args.update(options.build_args)
     env = {**_platform_env(space, port), **options.variables}
     image = "hfspace/" + (re.sub(r"[^a-z0-9._-]+", "-", space.name.lower()).strip("-._") or "space") + ":local"
+    hardware = space.card.hardware if space.card else "cpu-basic"
+    spec = HARDWARE.get(hardware)
+    limits = (min(spec[0], os.cpu_count() or spec[0]), spec[1]) if spec else None
     return Plan(
         space,
         "container",
@@ -365,19 +394,17 @@ def _plan_container(space: Space, port: int, timeout: float, options: Options, d
         build_args=build_args,
         docker=docker,
         image=image,
+        read_only=options.read_only,
+        limits=limits,
     )
 
 
 def _check_port_free(item: Plan) -> None:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free to listen on
-        try:
-            sock.bind(("0.0.0.0", item.port))
-        except OSError:
-            raise HfspaceError(
-                f"port {item.port} (for {item.name}) is already in use",
-                hint="stop what listens there, or pick other ports with --port",
-            ) from None
+    if not host.can_listen(item.port):
+        raise HfspaceError(
+            f"port {item.port} (for {item.name}) is already in use",
+            hint="stop what listens there, or pick other ports with --port",
+        )
 
 
 # --- run: prepare, start, wait, stream, stop --------------------------------------
@@ -393,6 +420,9 @@ def run(plans: list[Plan], on_event: Callable[[Event], None], stop: threading.Ev
     tails = {item.name: deque(maxlen=TAIL) for item in plans}
     units: list[_Unit] = []
     failed: Failure | None = None
+    for item in plans:
+        if item.note:
+            on_event(Step(item.name, item.note))
     try:
         for item in plans:
             failed = _prepare(item, on_event, stop)
@@ -530,7 +560,7 @@ def _wait_ready(
                 unit.finish()  # its last lines are in
                 _drain(lines, tails, held.append, wait=0)
                 state[name] = f"exited with status {code}"
-                failure = unit.failure(f"exited with status {code} before it answered GET / with 200", tails)
+                failure = unit.failure(f"{unit.exit_reason(code)} before it answered GET / with 200", tails)
                 break
             if _answers(unit.plan.port):
                 ready[name] = time.monotonic() - unit.started
@@ -572,7 +602,7 @@ def _follow(
             if code is not None:
                 unit.finish()
                 _drain(lines, tails, on_event, wait=0)
-                return unit.failure(f"exited with status {code}", tails)
+                return unit.failure(unit.exit_reason(code), tails)
     return None
 
 
@@ -593,13 +623,7 @@ def _stop_all(units: list[_Unit], lines: queue.Queue, tails: dict[str, deque], o
 
 
 def _answers(port: int) -> bool:
-    # No proxy: an http_proxy in the environment must not see (or break) a local probe.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://127.0.0.1:{port}/", timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.HTTPError, ValueError):
-        return False
+    return host.status(f"http://127.0.0.1:{port}/") == 200
 
 
 def _seconds(value: float) -> str:
@@ -634,6 +658,9 @@ class _Unit:
 
     def readiness_hint(self) -> str:
         return f"it must listen on port {self.plan.port} (PORT) and answer GET / with 200"
+
+    def exit_reason(self, code: int) -> str:
+        return f"exited with status {code}"
 
     def _read(self, stream) -> None:
         def pump():
@@ -699,19 +726,25 @@ class _Process(_Unit):
 
 
 class _Container(_Unit):
-    """The image run as the platform runs it: uid 1000, a read-only root with a tmpfs
-    /tmp, app_port published on 127.0.0.1 only, no PORT."""
+    """The image run as the platform runs it: uid 1000, the card's hardware's memory and CPUs,
+    app_port published on 127.0.0.1 only, no PORT (a read-only root only when asked for)."""
 
     follower: subprocess.Popen | None = None
     stopper: subprocess.Popen | None = None
     container: str = ""
     _exit: int | None = None
+    oom: bool = False
 
     def start(self) -> Failure | None:
         plan = self.plan
         self.container = f"hfspace-{plan.image.split('/')[1].split(':')[0]}-{os.urandom(3).hex()}"
         command = [plan.docker, "run", "--detach", "--name", self.container, "--label", f"hfspace.space={plan.name}"]
-        command += ["--user", "1000", "--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev"]  # noqa: S108 (in the container)
+        command += ["--user", "1000"]
+        if plan.read_only:
+            command += ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev"]  # noqa: S108 (in the container)
+        if plan.limits:
+            cpus, memory = plan.limits
+            command += ["--cpus", str(cpus), "--memory", f"{memory}g", "--memory-swap", f"{memory}g"]
         command += ["--publish", f"127.0.0.1:{plan.port}:{plan.space.app_port}"]
         for key, value in plan.env.items():
             command += ["--env", f"{key}={value}"]
@@ -737,12 +770,24 @@ class _Container(_Unit):
             return self._exit if self.container else 0
         if self.follower and self.follower.poll() is None:
             return None  # `docker logs --follow` ends when the container does
-        inspect = self._docker("inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", self.container)
-        running, _, code = inspect.stdout.strip().partition(" ")
+        inspect = self._docker(
+            "inspect", "--format", "{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}", self.container
+        )
+        running, code, oom = ([*inspect.stdout.split(), "", "", ""])[:3]
         if running == "true":
             return None
         self._exit = int(code) if code.lstrip("-").isdigit() else 1
+        self.oom = oom == "true"
         return self._exit
+
+    def exit_reason(self, code: int) -> str:
+        if self.oom and self.plan.limits:
+            memory = self.plan.limits[1]
+            return (
+                f"was killed for using more than its {memory} GB of memory (exit status {code}); on the platform "
+                f'this is "Memory limit exceeded ({memory}Gi)"'
+            )
+        return super().exit_reason(code)
 
     def terminate(self) -> None:
         if self.container and self.stopper is None:

@@ -12,10 +12,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from hfspace.host import docker_client
+
 ROOT = Path(__file__).resolve().parent.parent
-# Debian's 20.10 client builds with BuildKit (RUN --mount) when DOCKER_BUILDKIT=1;
-# a newer client on PATH may need the absent buildx plugin (see .ci/docker-engine).
-DOCKER = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
+# As `hfspace up --docker` chooses it (BuildKit builds need DOCKER_BUILDKIT=1 with Debian's client).
+DOCKER = docker_client()
 BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
 # The variables the platform sets in every Space container (SPACE_ID and SPACE_HOST
 # are left to each test: they decide what the status reports).

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import subprocess
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from hfspace import run
+from hfspace.host import can_listen, free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,12 +53,6 @@ SERVICES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def free_ports(count: int) -> int:
     """A base port whose next `count` ports (itself included) are all free to listen on.
 
@@ -76,25 +68,7 @@ def free_ports(count: int) -> int:
     raise AssertionError("no run of free ports found")
 
 
-def can_listen(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("0.0.0.0", port))
-        except OSError:
-            return False
-        return True
-
-
 def wait_healthy(url: str, process, timeout: float = 30, interval: float = 0.02) -> float | None:
     """Poll `url` until it answers 200; the seconds that took, or None if the
     process exited or the time ran out first. `process` has a Popen's poll()."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            time.sleep(interval)
-    return None
+    return wait_http(url, timeout, alive=lambda: process.poll() is None, interval=interval)

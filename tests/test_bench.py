@@ -7,33 +7,22 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from bench.load import run_open_loop, wrk_path
+from tests.json_app import JsonHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_S = 0.05
 
 
-class _SlowHandler(BaseHTTPRequestHandler):
+class _SlowHandler(JsonHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the generator expects
-
-    def do_GET(self):
-        time.sleep(SLOW_S)
-        body = b'{"status":"pass"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+    delay = SLOW_S
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ CREATED_LATER = {".env", ".venv", ".tools", "node_modules", "build"}
 # What `make run` serves on the default ports, for `hfspace check http://localhost:PORT` in a doc.
 LOCAL_URLS = {"http://localhost:7860": "python-backend", "http://localhost:7861": "nodejs-backend"}
 HFSPACE = typer.main.get_command(app)
-RULE_IDS = {entry.id for entry in rules.RULES}
+RULE_IDS = set(rules.RULES)
 RULE_PREFIXES = {rule_id.split("-")[0] for rule_id in RULE_IDS}
 
 

@@ -35,20 +35,12 @@ accesslog = "-" if _service.get("accesslog") else None
 errorlog = "-"
 
 
-# A SIGTERM that reaches a worker still booting (the bench stops a server as soon
-# as it answers) must stop it too, as python-backend's own post_worker_init makes
-# sure for the service; otherwise it runs on until graceful_timeout.
-_stop_requested_while_booting = False
-
-
-def _note_stop_while_booting(sig, frame):
-    global _stop_requested_while_booting
-    _stop_requested_while_booting = True
-
-
-os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, _note_stop_while_booting))
+# A SIGTERM that reaches a worker still booting (the bench stops a server as soon as it
+# answers) must stop it too. python-backend's gunicorn.conf.py, run above, already makes every
+# forked child note such a signal; act on its note as the service's own post_worker_init does.
+_booting = _service["_note_stop_while_booting"].__globals__
 
 
 def post_worker_init(worker):
-    if _stop_requested_while_booting:
+    if _booting["_stop_requested_while_booting"]:
         worker.handle_exit(signal.SIGTERM, None)

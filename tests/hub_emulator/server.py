@@ -78,14 +78,11 @@ import base64
 import contextlib
 import fnmatch
 import hashlib
-import http.client
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -103,6 +100,9 @@ from pathlib import Path
 from typing import Protocol
 
 import yaml
+
+from hfspace.host import docker_client, free_port, status
+from hfspace.space import load as load_space
 
 Log = Callable[[str], None]
 
@@ -145,12 +145,6 @@ def now_iso() -> str:
 
 def git_blob_oid(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- users ------------------------------------------------------------------------
@@ -360,28 +354,6 @@ def _pump(stream, log: Log) -> threading.Thread:
     return thread
 
 
-def _final_stage(dockerfile: Path) -> list[dict]:
-    from dockerfile_parse import DockerfileParser
-
-    parser = DockerfileParser(path=str(dockerfile), cache_content=True)
-    stage: list[dict] = []
-    for instruction in parser.structure:
-        if instruction["instruction"] == "FROM":
-            stage = []
-        stage.append(instruction)
-    return stage
-
-
-def _exec_form(value: str) -> list[str]:
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return ["/bin/sh", "-c", value]
-    if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
-        return parsed
-    return ["/bin/sh", "-c", value]
-
-
 class _Process:
     def __init__(self, process: subprocess.Popen, url: str, log: Log):
         self.process, self.url = process, url
@@ -417,19 +389,12 @@ class ProcessRunner:
         self.path = path or os.pathsep.join([interpreter_dir, os.environ.get("PATH", os.defpath)])
 
     def command(self, files_dir: Path) -> tuple[list[str], dict[str, str]]:
-        stage = _final_stage(files_dir / "Dockerfile")
-        entrypoint = [_exec_form(i["value"]) for i in stage if i["instruction"] == "ENTRYPOINT"]
-        cmd = [_exec_form(i["value"]) for i in stage if i["instruction"] == "CMD"]
-        argv = (entrypoint[-1] if entrypoint else []) + (cmd[-1] if cmd else [])
+        """The command and ENV the image would run with, as hfspace's Space model reads them."""
+        space = load_space(files_dir)
+        argv = space.command.argv if space.command else None
         if not argv:
             raise BuildFailed("The Dockerfile has no CMD or ENTRYPOINT")
-        env: dict[str, str] = {}
-        for instruction in stage:
-            if instruction["instruction"] == "ENV":
-                env.update(_env_pairs(instruction["value"]))
-        for key in ("PATH", "HOME"):
-            env.pop(key, None)
-        return argv, env
+        return argv, {key: value for key, value in space.run_env().items() if key not in ("PATH", "HOME")}
 
     def resolve(self, executable: str, files_dir: Path) -> str | None:
         if "/" in executable:
@@ -491,17 +456,7 @@ class ProcessRunner:
         pass
 
 
-def _env_pairs(value: str) -> dict[str, str]:
-    try:
-        words = shlex.split(value)
-    except ValueError:
-        return {}
-    if words and "=" not in words[0]:
-        return {words[0]: " ".join(words[1:])}
-    return dict(word.split("=", 1) for word in words if "=" in word)
-
-
-DOCKER = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
+DOCKER = docker_client()
 
 
 class _Container:
@@ -545,7 +500,7 @@ class _Container:
 
 class DockerRunner:
     """Builds the Space's image with BuildKit (variables as build args, secrets as build
-    secrets) and runs it as a Space runs: uid 1000, read-only root, a tmpfs /tmp, PORT
+    secrets) and runs it as a Space runs: uid 1000 (writable where the build gave it ownership), PORT
     unset, `app_port` published on 127.0.0.1 only."""
 
     def __init__(self, build_args: Mapping[str, str] | None = None, docker: str = DOCKER, build_timeout: float = 900):
@@ -599,7 +554,7 @@ class DockerRunner:
             result = subprocess.run(
                 [
                     *(self.docker, "run", "--detach", "--name", name, "--label", self.label),
-                    *("--user", "1000", "--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m"),
+                    *("--user", "1000"),
                     *("--publish", f"127.0.0.1:{port}:{space.app_port}", "--env-file", str(env_file)),
                     self.tag(space),
                 ],
@@ -933,7 +888,6 @@ class HubEmulator:
                 self.cond.wait(deadline - time.monotonic())
 
     def _await_ready(self, space: Space, gen: int, app: RunningApp, run_log: LogBuffer) -> None:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if not self._current(space, gen):
@@ -944,13 +898,8 @@ class HubEmulator:
                 self._finish_log(run_log)
                 self._app_failed(space, gen, app, f"Exit code: {code}. Reason: {self._tail(run_log)}")
                 return
-            try:
-                opener.open(app.url + "/", timeout=1).close()
-                break
-            except urllib.error.HTTPError:
-                break  # any HTTP answer: the app is listening
-            except (OSError, http.client.HTTPException):
-                pass  # not listening yet (docker-proxy accepts and drops connections until the app listens)
+            if status(app.url + "/", timeout=1) is not None:
+                break  # any HTTP answer: the app is listening (docker-proxy's dropped connections are not one)
             if time.monotonic() > deadline:
                 self._finish_log(run_log)
                 self._app_failed(

@@ -23,6 +23,7 @@ from huggingface_hub.utils import HfHubHTTPError, RepositoryNotFoundError
 
 from tests import docker
 from tests.hub_emulator import DockerRunner, HubEmulator, User
+from tests.json_app import app_source
 
 ROOT = Path(__file__).resolve().parents[2]
 # Access tokens the emulator knows (named *_KEY: they are fixtures, not credentials).
@@ -33,33 +34,10 @@ FREE_KEY = "hf_emulator_free_token"
 BUILD_STAGES = {"BUILDING", "RUNNING_BUILDING"}
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-APP = """\
-import json, os, signal, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({
-            "greeting": os.environ.get("GREETING"),
-            "secret_set": bool(os.environ.get("API_KEY")),
-            "space_id": os.environ.get("SPACE_ID"),
-            "space_host": os.environ.get("SPACE_HOST"),
-            "uid": os.getuid(),
-        }).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-port = int(os.environ.get("PORT", "7860"))
-print("listening on", port, flush=True)
-HTTPServer(("0.0.0.0", port), Handler).serve_forever()
-"""
+APP = app_source(
+    '{"greeting": os.environ.get("GREETING"), "secret_set": bool(os.environ.get("API_KEY")), '
+    '"space_id": os.environ.get("SPACE_ID"), "space_host": os.environ.get("SPACE_HOST"), "uid": os.getuid()}'
+)
 
 
 def write_space(folder: Path, dockerfile: str | None = 'FROM python:3.12-slim\nCMD ["python3", "app.py"]\n') -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hfspace import hub, spaces
+from hfspace.space import load
 from tests.hub_emulator import HubEmulator, User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def test_first_deploy_creates_the_space_uploads_exactly_what_the_image_needs_and
     assert result.returncode == 0, result.stderr
     remote = emulator.files("me/python-backend")
     remote.pop(".gitattributes")  # the Hub's own, made with the repository
-    assert sorted(remote) == hub.upload_set(spaces.load(folder))
+    assert sorted(remote) == load(folder).upload_set()
     assert {"Dockerfile", "README.md", "app/__init__.py", "gunicorn.conf.py", "requirements.txt"} <= set(remote)
     assert not [p for p in remote if p.endswith(".env") or p.startswith("tests/") or p == ".gitignore"]
     for path, content in remote.items():

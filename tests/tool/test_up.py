@@ -24,8 +24,10 @@ import requests
 from typer.testing import CliRunner
 
 from hfspace.cli import app
+from hfspace.host import docker_client
 from tests.conftest import port_is_listening, wait_until
 from tests.docker import engine_problem
+from tests.json_app import app_source
 from tests.services import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,25 +65,7 @@ def make_space(root: Path, name: str, card: str, files: dict[str, str]) -> Path:
 
 
 # A Space whose app answers GET / with the environment it was given, as JSON.
-ENV_SERVER = """\
-    import json, os
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(dict(os.environ)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            print("request", self.path, flush=True)
-
-    print("env-space listening", flush=True)
-    HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-"""
+ENV_SERVER = app_source("dict(os.environ)", host="127.0.0.1", banner="env-space listening on", log_requests=True)
 
 
 def env_space(root: Path) -> Path:
@@ -440,14 +424,26 @@ def _docker_skip_reason() -> str | None:
     return f"{problem} (start one with .ci/docker-engine)" if problem else None
 
 
+def _bases() -> dict[str, str]:
+    return dict(line.split("=", 1) for line in BASE_IMAGES.read_text().splitlines() if "=" in line[:40])
+
+
 def _base_image_args() -> list[str]:
-    values = dict(line.split("=", 1) for line in BASE_IMAGES.read_text().splitlines() if "=" in line[:40])
+    values = _bases()
     return ["--build-arg", f"PYTHON_IMAGE={values['PYTHON_BASE']}", "--build-arg", f"NODE_IMAGE={values['NODE_BASE']}"]
 
 
+@pytest.fixture
+def docker_engine() -> None:
+    reason = _docker_skip_reason()
+    if reason:
+        pytest.skip(f"hfspace up --docker: {reason}")
+
+
 def _docker(*args: str) -> str:
-    docker = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
-    return subprocess.run([docker, *args], capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    return subprocess.run(
+        [docker_client(), *args], capture_output=True, text=True, timeout=30, check=True
+    ).stdout.strip()
 
 
 @pytest.mark.container
@@ -473,3 +469,70 @@ def test_up_docker_runs_each_image_as_uid_1000_on_loopback_and_stops_it(tmp_path
     for offset, name in enumerate(BACKENDS):
         assert not port_is_listening(base + offset)
         assert _docker("ps", "--all", "--filter", f"label=hfspace.space={name}", "--format", "{{.Names}}") == ""
+
+
+# --- up --docker as the platform runs a container ----------------------------------------------------------
+
+HF_DOCS_PATTERN = Path(__file__).parent / "fixtures" / "up" / "hf-docs-pattern"
+
+
+def _python_base_arg() -> list[str]:
+    return ["--build-arg", f"BASE={_bases()['PYTHON_BASE']}"]
+
+
+@pytest.mark.container
+@pytest.mark.timeout(600)
+def test_the_hf_docs_dockerfile_pattern_runs_under_up_docker_and_writes_its_own_folder(tmp_path, docker_engine):
+    port = free_ports(1)
+    log = tmp_path / "up.log"
+    args = [str(HF_DOCS_PATTERN), "--docker", "--port", str(port), *_python_base_arg(), "--timeout", "60s"]
+    with running_up(args, log, timeout=540) as process:
+        started = get(f"http://127.0.0.1:{port}/").json()
+        assert started == {"uid": 1000, "home": "/home/user"}  # it wrote data/started.json into its folder
+        container = _docker("ps", "--filter", "label=hfspace.space=hf-docs-pattern", "--format", "{{.Names}}")
+        host = json.loads(_docker("inspect", "--format", "{{json .HostConfig}}", container))
+        # The card names no hardware: the free CPU tier's 16 GB and 2 vCPUs (as many as this machine has).
+        assert host["Memory"] == 16 * 1024**3 and host["ReadonlyRootfs"] is False
+        assert host["NanoCpus"] == min(2, os.cpu_count() or 2) * 10**9
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 0, log.read_text()
+
+
+@pytest.mark.container
+@pytest.mark.timeout(600)
+def test_read_only_is_an_opt_in_check_that_the_docs_pattern_does_not_pass(docker_engine):
+    args = [str(HF_DOCS_PATTERN), "--docker", "--read-only", "--port", str(free_ports(1)), *_python_base_arg()]
+    result = up(*args, "--timeout", "60s")
+    assert result.exit_code == 1
+    assert "Read-only file system" in result.output
+    assert "error: hf-docs-pattern exited with status 1 before it answered GET / with 200" in result.output
+
+
+def test_read_only_needs_docker():
+    result = up(str(HF_DOCS_PATTERN), "--read-only")
+    assert result.exit_code == 1 and "error: --read-only is for containers" in result.output
+
+
+@pytest.mark.parametrize(
+    ("base", "program", "files"),
+    [
+        ("node:18-slim", "node", {"server.js": "require('http').createServer().listen(process.env.PORT)\n"}),
+        ("python:3.9", "python3", {"server.py": "import http.server\n"}),
+    ],
+)
+def test_up_says_in_one_line_when_the_local_interpreter_is_not_the_images(tmp_path, base, program, files):
+    from hfspace import run
+
+    script = next(iter(files))
+    dockerfile = f'FROM {base}\nCMD ["{program}", "{script}"]\n'
+    folder = make_space(tmp_path, "old-base", "sdk: docker\n", {"Dockerfile": dockerfile, **files})
+    (plan,) = run.plan([folder], run.Options(port=free_ports(1)))
+    shipped = base.split(":")[1].split("-")[0]
+    assert plan.note is not None and plan.note.startswith(f"runs on {program} ")
+    assert plan.note.endswith(f"its image ships {base} ({base.split(':')[0]} {shipped})")
+    here = subprocess.run(
+        ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+    )
+    dockerfile = f'FROM python:{here.stdout.strip()}-slim\nCMD ["python3", "server.py"]\n'
+    same = make_space(tmp_path, "same-base", "sdk: docker\n", {"Dockerfile": dockerfile, "server.py": ""})
+    assert run.plan([same], run.Options(port=free_ports(1)))[0].note is None

@@ -21,7 +21,7 @@ from hfspace.cli import app
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 GOOD = ("good-docker", "good-static")
-SEVERITY = {r.id: r.severity for r in rules.RULES}
+SEVERITY = {r.id: r.severity for r in rules.RULES.values()}
 RENAMES = {"dot-env": ".env", "dot-gitignore": ".gitignore"}
 MIB = 1024 * 1024
 # Sparse files (no disk used): one over 10 MB; and over 1 GB in files each under 10 MB.
@@ -60,9 +60,12 @@ def test_every_rule_has_exactly_one_fixture_folder():
     assert len(SEVERITY) == len(rules.RULES), "rule ids must be unique"
 
 
-def test_rules_docstring_lists_every_rule_with_its_severity():
-    listed = {line.split()[1]: line.split()[2] for line in rules.__doc__.splitlines() if line.startswith("- ")}
-    assert {rule.id: rule.severity for rule in rules.RULES}.items() <= listed.items()
+def test_rules_doc_lists_every_rule_with_its_severity():
+    from hfspace.rules import doc
+
+    listed = {row.split("|")[1].strip(): row.split("|")[2].strip() for row in doc.markdown().splitlines()
+              if row.startswith("| [")}  # fmt: skip
+    assert {f"[{r.id}](#{r.id})": r.severity for r in rules.RULES.values()}.items() <= listed.items()
 
 
 @pytest.mark.parametrize("rule_id", sorted(SEVERITY))
@@ -289,4 +292,96 @@ def test_nested_card_is_fine_when_the_root_has_one(tmp_path):
     ],
 )
 def test_dockerignore_matching_follows_docker(path, patterns, ignored):
-    assert rules.dockerignored(path, patterns) is ignored
+    from hfspace.space.context import BuildContext
+
+    context = BuildContext({path: 1}, [(n, p) for n, p in enumerate(patterns, 1)])
+    assert context.excluded(path) is ignored
+
+
+# --- silencing rules: inline comments, the folder's settings, the command line ---------------------------
+
+
+def test_a_comment_above_an_instruction_silences_the_rules_it_names_there_and_is_counted(tmp_path):
+    folder = materialize("docker-no-user", tmp_path)
+    dockerfile = folder / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("FROM ${", "# hfspace: ignore=docker-no-user\nFROM ${"))
+    result = validate(str(folder))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [f"{folder}: ok, 1 ignored", "0 errors, 0 warnings, 1 ignored in 1 folder"]
+    _code, report = validate_json(folder)
+    assert report["findings"] == [] and [f["rule"] for f in report["ignored"]] == ["docker-no-user"]
+    assert report["ignored"][0]["ignored_by"] == "inline comment"
+
+
+def test_a_comment_silences_only_the_rules_it_names(tmp_path):
+    folder = materialize("docker-no-user", tmp_path)
+    dockerfile = folder / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("FROM ${", "# hfspace: ignore=docker-user\nFROM ${"))
+    _, report = validate_json(folder)
+    assert [f["rule"] for f in report["findings"]] == ["docker-no-user"] and report["ignored"] == []
+
+
+def test_a_trailing_comment_silences_a_card_line(tmp_path):
+    folder = materialize("card-unknown-key", tmp_path)
+    readme = folder / "README.md"
+    silenced = "categories: [demo]  # hfspace: ignore=card-unknown-key"
+    readme.write_text(readme.read_text().replace("categories: [demo]", silenced))
+    code, report = validate_json(folder)
+    assert (code, report["findings"], len(report["ignored"])) == (0, [], 1)
+
+
+def test_the_folders_settings_turn_rules_off_for_the_folder(tmp_path):
+    folder = materialize("docker-no-user", tmp_path)
+    (folder / ".hfspace.toml").write_text('[validate]\nignore = ["docker-no-user"]\n')
+    _, report = validate_json(folder)
+    assert report["findings"] == [] and report["ignored"][0]["ignored_by"] == ".hfspace.toml"
+    assert ".hfspace.toml" not in __import__("hfspace.space", fromlist=["load"]).load(folder).upload_set()
+
+
+def test_ignore_and_select_on_the_command_line(tmp_path):
+    error = materialize("healthcheck-port", tmp_path)
+    warning = materialize("docker-copy-chown", tmp_path)
+    ignored = validate("--ignore", "healthcheck-port", str(error), str(warning))
+    assert ignored.exit_code == 0
+    assert ignored.stdout.splitlines()[-1] == "0 errors, 1 warning, 1 ignored in 2 folders"
+    selected = validate("--select", "healthcheck-port,card-sdk", str(error), str(warning))
+    assert selected.exit_code == 1
+    assert selected.stdout.splitlines()[-1] == "1 error, 0 warnings, 1 ignored in 2 folders"
+
+
+def test_an_unknown_rule_id_on_the_command_line_is_one_error_line_and_exit_2(tmp_path):
+    result = validate("--ignore", "no-such-rule", str(FIXTURES / "good-static"))
+    assert result.exit_code == 2
+    assert "error: --ignore no-such-rule: no rule has this id" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- `hfspace rules` and docs/rules.md --------------------------------------------------------------------
+
+
+def test_rules_lists_every_rule_once_with_its_severity_and_summary():
+    result = CliRunner().invoke(app, ["rules"])
+    assert result.exit_code == 0
+    listed = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()}
+    assert listed == SEVERITY
+    as_json = json.loads(CliRunner().invoke(app, ["rules", "--json"]).stdout)
+    assert {rule["id"] for rule in as_json} == set(SEVERITY)
+    assert all(rule["summary"] and rule["why"] and rule["fix"] and rule["example"] for rule in as_json)
+
+
+def test_rules_id_explains_one_rule_like_ruff_rule():
+    result = CliRunner().invoke(app, ["rules", "bind-localhost"])
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.startswith("bind-localhost (error, listening): ")
+    for heading in ("Why", "Severity", "Fix", "Example"):
+        assert f"\n{heading}\n" in text
+    assert 'CMD ["uvicorn", "app:app", "--port", "7860"]' in text
+    unknown = CliRunner().invoke(app, ["rules", "bind-localhostt"])
+    assert unknown.exit_code == 2 and "no rule has this id" in unknown.stderr
+
+
+def test_docs_rules_md_is_what_the_registry_says():
+    from hfspace.rules import doc
+
+    assert (REPO / "docs" / "rules.md").read_text() == doc.markdown(), "stale: run `make docs`"
