@@ -1,8 +1,9 @@
 """make bench: python-backend and nodejs-backend side by side with their baselines.
 
 Start-up time, idle and loaded memory, throughput and latency (wrk) at several
-connection counts, p99 at a fixed rate (open loop), and, when a Docker engine
-runs, image sizes and container start-up. Every server runs on loopback, started
+connection counts, p99 at a fixed rate (open loop), how long `hfspace validate`
+takes (10,000 files, the corpus), and, when a Docker engine runs, image sizes and
+container start-up. Every server runs on loopback, started
 and stopped by the bench. Prints the tables; a full run also writes them to
 docs/benchmarks.md.
 """
@@ -21,7 +22,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import measure, report
+from bench import measure, report, tool
 from bench.load import wrk_path
 from bench.servers import NODE_BIN, ROOT, VENV_BIN, all_servers, search_path
 
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw["startup"] = measure.measure_starts(servers, plan.starts, say)
         raw["load"] = measure.measure_load(servers, plan, say)
+        raw["tool"] = tool.measure(max(plan.rounds, 3), say)
         raw["docker"] = (
             measure.measure_containers(plan, say)
             if plan.containers > 0

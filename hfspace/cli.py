@@ -180,9 +180,10 @@ def up(
     then PORT. Each Space gets its port (--port, then one up) as PORT. The platform never sets PORT
     (the app must listen on app_port); locally PORT is what lets several Spaces run side by side.
 
-    --docker builds each image and runs it as the platform does: uid 1000, writable where the
-    build gave uid 1000 ownership, the memory and CPUs of the card's suggested_hardware (else
-    the free tier's 2 vCPU and 16 GB), app_port published on 127.0.0.1, no PORT, no .env.
+    --docker builds each image and runs it as the platform does: as the image's USER (root when
+    it sets none), writable where the build gave that user ownership, the memory and CPUs of the
+    card's suggested_hardware (else the free tier's 2 vCPU and 16 GB), app_port published on
+    127.0.0.1, no PORT, no .env.
     --read-only adds a read-only root (a hardening check the platform does not make).
 
     It waits until each Space answers GET / with 200, prints a table, then their logs.
@@ -502,7 +503,7 @@ def _print_finding(console: Console, finding) -> None:
     """One validate finding, as validate and deploy both show it: location, severity, rule, message, fix."""
     from rich.markup import escape
 
-    style = {"error": "bold red", "warning": "yellow"}[finding.severity]
+    style = {"error": "bold red", "warning": "yellow", "info": "cyan"}[finding.severity]
     console.print(
         f"{escape(finding.path)}:{finding.line}: [{style}]{finding.severity}[/] [bold]{finding.rule}[/] "
         f"{escape(finding.message)}\n  [cyan]fix:[/] {escape(finding.fix)}",

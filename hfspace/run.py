@@ -17,8 +17,9 @@ Three ways to run a Space: its Dockerfile's command as a local process (the
 default), its image as a container (`docker=True`), or, for `sdk: static`, its
 files from a small HTTP server in this process.
 
-A container runs as the platform runs it: uid 1000, writable wherever the build
-gave uid 1000 ownership (the platform's disk is ephemeral, not read-only), no
+A container runs as the platform runs it: as the image's USER (root when it sets
+none: public Spaces show the platform does so), writable wherever the build gave
+that user ownership (the platform's disk is ephemeral, not read-only), no
 PORT, the platform's SPACE_* variables, app_port published on 127.0.0.1, and the
 memory and CPUs of the card's hardware (suggested_hardware, else the free CPU
 tier's 2 vCPU and 16 GB), so a "Memory limit exceeded" shows up here first.
@@ -726,7 +727,7 @@ class _Process(_Unit):
 
 
 class _Container(_Unit):
-    """The image run as the platform runs it: uid 1000, the card's hardware's memory and CPUs,
+    """The image run as the platform runs it: as its USER, the card's hardware's memory and CPUs,
     app_port published on 127.0.0.1 only, no PORT (a read-only root only when asked for)."""
 
     follower: subprocess.Popen | None = None
@@ -739,7 +740,6 @@ class _Container(_Unit):
         plan = self.plan
         self.container = f"hfspace-{plan.image.split('/')[1].split(':')[0]}-{os.urandom(3).hex()}"
         command = [plan.docker, "run", "--detach", "--name", self.container, "--label", f"hfspace.space={plan.name}"]
-        command += ["--user", "1000"]
         if plan.read_only:
             command += ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev"]  # noqa: S108 (in the container)
         if plan.limits:

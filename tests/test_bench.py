@@ -122,7 +122,9 @@ def test_bench_tiny_run_reports_every_server_with_positive_figures(tmp_path):
     assert set(ratios["nodejs-backend", "/"]) >= {"rps_vs_one_route", "rps_vs_bare", "p99_vs_one_route"}
     assert {r["server"] for r in summary["open_loop"]} >= {"python-backend", "nodejs-backend"}
     assert summary["docker"] == {"skipped": "not asked for (--quick or --containers 0)"}
-    assert {t["service"] for t in summary["targets"]} == {"python-backend", "nodejs-backend"}
+    assert {t["service"] for t in summary["targets"]} == {"python-backend", "nodejs-backend", "hfspace"}
+    tool = json.loads(out.read_text())["raw"]["tool"]
+    assert [r["what"] for r in tool["rows"]][:2] == ["start (hfspace --version)", "validate: 10,000 files"]
     assert all(isinstance(t["met"], bool) for t in summary["targets"])
 
     figures = list(_figures({k: v for k, v in summary.items() if k != "docker"}))

@@ -270,7 +270,7 @@ def test_every_rule_id_the_docs_name_is_one_of_validates_rules():
     for doc in DOCS:
         for line, code in inline_code(doc.read_text()):
             looks_like_one = re.fullmatch(r"[a-z]+(-[a-z0-9]+)+", code) and code.split("-")[0] in RULE_PREFIXES
-            if looks_like_one and code not in RULE_IDS and code != "docker-compose":
+            if looks_like_one and code not in RULE_IDS and code not in ("docker-compose", "no-cors"):
                 problems.append(f"{relative(doc)}:{line}: `{code}` is not a rule id")
     assert not problems, "\n".join(problems)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Iterator
 
-from hfspace.rules.registry import ERROR, WARNING, Hit, rule
+from hfspace.rules.registry import ERROR, INFO, WARNING, Hit, rule
 from hfspace.space import SDKS, Space, parse_duration
 from hfspace.space.card import HARDWARE
 
@@ -124,35 +125,67 @@ def card_sdk(space: Space) -> Iterator[Hit]:
         )
 
 
-@rule("card-unknown-key", WARNING)
-def card_unknown_key(space: Space) -> Iterator[Hit]:
-    """A card key the Hub does not know (a typo, or a key of another kind of repository).
+def _meant(key: str) -> str | None:
+    """The known key an unknown one misspells (`app-port`, `app_prot`, `port`), if it looks like one."""
+    lowered = key.lower().replace("-", "_")
+    if lowered in _ALIASES:
+        return _ALIASES[lowered]
+    close = difflib.get_close_matches(lowered, [k.lower() for k in KNOWN_KEYS], n=1, cutoff=0.8)
+    return next((k for k in KNOWN_KEYS if close and k.lower() == close[0]), None)
 
-    Why: the Hub ignores a key it does not know, so a misspelled one (`app-port`, `apport`)
-    silently leaves its setting at the default: the port stays 7860.
-    Severity: warning: the Space runs, but not as its author configured it.
-    Fix: rename the key to the one the Spaces configuration reference names, or remove it.
+
+# Keys people write for a known one that is spelt otherwise.
+_ALIASES = {"port": "app_port", "hardware": "suggested_hardware", "startup_timeout": "startup_duration_timeout"}
+
+
+@rule("card-key-typo", WARNING)
+def card_key_typo(space: Space) -> Iterator[Hit]:
+    """A card key that misspells one the Hub knows (`app-port`, `app_prot`, `port`).
+
+    Why: the Hub ignores a key it does not know, so the setting the author meant stays at its
+    default: a misspelled app_port leaves the Space routed to 7860 while the app listens
+    elsewhere, and it never becomes healthy.
+    Severity: warning: the Space runs, but not as its author configured it (and when the key was
+    app_port, it does not answer: port-mismatch says so where it can tell the port).
+    Fix: spell the key as the Spaces configuration reference does.
     Example:
         app-port: 8000
     """
     for key in _values(space):
-        if str(key) not in KNOWN_KEYS:
-            close = [k for k in KNOWN_KEYS if k.lower() == str(key).lower().replace("-", "_")]
-            fix = (
-                f"rename it to `{close[0]}`"
-                if close
-                else "remove it, or check the spelling against the Spaces config reference"
+        meant = _meant(str(key)) if str(key) not in KNOWN_KEYS else None
+        if meant:
+            yield Hit(
+                "README.md",
+                _line(space, str(key)),
+                f"card key `{key}` is not one the Hub knows: it ignores it, so `{meant}` keeps its default",
+                f"rename it to `{meant}`",
             )
+
+
+@rule("card-unknown-key", INFO)
+def card_unknown_key(space: Space) -> Iterator[Hit]:
+    """A card key the Hub does not know, and that misspells none it does.
+
+    Why: the Hub ignores it; usually a key of another kind of repository card (a dataset's
+    `task_categories`), sometimes a leftover.
+    Severity: info: nothing changes on the platform.
+    Fix: remove it, or check its spelling against the Spaces configuration reference.
+    Example:
+        categories: [demo]
+    """
+    for key in _values(space):
+        if str(key) not in KNOWN_KEYS and not _meant(str(key)):
+            fix = "remove it, or check the spelling against the Spaces config reference"
             yield Hit("README.md", _line(space, str(key)), f"unknown card key `{key}`", fix)
 
 
-@rule("card-color", ERROR)
+@rule("card-color", INFO)
 def card_color(space: Space) -> Iterator[Hit]:
     """colorFrom or colorTo is not one of the eight colours the Hub allows.
 
-    Why: the Hub validates the card's values when it receives the commit and refuses one it
-    cannot use.
-    Severity: error: the push is refused or the Space stops at a configuration error.
+    Why: the thumbnail's gradient takes only those eight; the Hub accepts the card and falls back
+    (public Spaces carry `colorTo: black` and run).
+    Severity: info: only the thumbnail's colour is affected.
     Fix: use one of red, yellow, green, blue, indigo, purple, pink, gray.
     Example:
         colorFrom: orange
@@ -194,13 +227,13 @@ def card_app_port(space: Space) -> Iterator[Hit]:
             )
 
 
-@rule("card-app-port-unused", WARNING)
+@rule("card-app-port-unused", INFO)
 def card_app_port_unused(space: Space) -> Iterator[Hit]:
     """app_port on a Space that is not `sdk: docker`, where it is ignored.
 
     Why: only Docker Spaces serve on app_port; on a static or Gradio Space the key does nothing,
     which usually means the sdk is not what the author meant.
-    Severity: warning: the Space runs, with the sdk it says.
+    Severity: info: the Space runs, with the sdk it says.
     Fix: remove app_port, or set `sdk: docker` if the folder is a Docker Space.
     Example:
         sdk: static
@@ -237,14 +270,15 @@ def card_startup_timeout(space: Space) -> Iterator[Hit]:
             )
 
 
-@rule("card-custom-headers", ERROR)
+@rule("card-custom-headers", WARNING)
 def card_custom_headers(space: Space) -> Iterator[Hit]:
     """custom_headers sets a header other than the three COOP/COEP/CORP headers, or a value they do not take.
 
     Why: the Hub sets only cross-origin-embedder-policy, cross-origin-opener-policy and
     cross-origin-resource-policy from the card; CORS headers in particular must come from the
     app itself.
-    Severity: error: the configuration is refused.
+    Severity: warning: the Space runs without the header the author counted on (CORS calls from
+    another origin then fail in the browser).
     Fix: keep only those three (lowercase) with an allowed value; send other headers from the app.
     Example:
         custom_headers:
@@ -281,12 +315,12 @@ def card_custom_headers(space: Space) -> Iterator[Hit]:
             )
 
 
-@rule("card-short-description", WARNING)
+@rule("card-short-description", INFO)
 def card_short_description(space: Space) -> Iterator[Hit]:
     """short_description is longer than 60 characters.
 
     Why: the Space's thumbnail shows about 60 characters of it; the rest is cut.
-    Severity: warning: the Space runs; its card reads cut short.
+    Severity: info: the Space runs; its card reads cut short.
     Fix: shorten it to 60 characters or fewer.
     Example:
         short_description: A very long sentence that says everything about this Space at once
@@ -301,12 +335,13 @@ def card_short_description(space: Space) -> Iterator[Hit]:
         )
 
 
-@rule("card-hardware", ERROR)
+@rule("card-hardware", INFO)
 def card_hardware(space: Space) -> Iterator[Hit]:
     """suggested_hardware is not a hardware flavour the Hub has.
 
-    Why: the Hub validates the flavour name; an unknown one is refused.
-    Severity: error: the configuration is refused.
+    Why: suggested_hardware is a hint for people who duplicate the Space; an unknown flavour
+    suggests nothing (and `hfspace up --docker` then sizes the container as the free CPU tier).
+    Severity: info: the hint is lost; the Space runs on the hardware it is given.
     Fix: use a flavour such as cpu-basic, cpu-upgrade, t4-small, l4x1, a10g-small.
     Example:
         suggested_hardware: gpu
@@ -320,12 +355,13 @@ def card_hardware(space: Space) -> Iterator[Hit]:
         )
 
 
-@rule("card-base-path", ERROR)
+@rule("card-base-path", WARNING)
 def card_base_path(space: Space) -> Iterator[Hit]:
     """base_path does not start with `/`.
 
-    Why: base_path is the path the Space page opens the app at; the Hub requires an absolute path.
-    Severity: error: the configuration is refused.
+    Why: base_path is the path the Space page opens the app at; a relative one does not name a
+    path of the app.
+    Severity: warning: the Space runs; its page may open the app at the wrong place.
     Fix: write it with a leading `/`.
     Example:
         base_path: docs
@@ -352,12 +388,12 @@ def _emoji_only(text: str) -> bool:
     return has_symbol
 
 
-@rule("card-emoji", ERROR)
+@rule("card-emoji", INFO)
 def card_emoji(space: Space) -> Iterator[Hit]:
     """emoji is not made of emoji only.
 
-    Why: the Hub validates the field as an emoji for the Space's thumbnail.
-    Severity: error: the configuration is refused.
+    Why: the emoji decorates the Space's thumbnail; text there shows as text, or not at all.
+    Severity: info: only the thumbnail is affected.
     Fix: use a single emoji.
     Example:
         emoji: rocket

@@ -5,21 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from hfspace.rules.registry import ERROR, WARNING, Hit, docker_only, rule
+from hfspace.rules.registry import INFO, Hit, docker_only, rule
 from hfspace.space import Space
 from hfspace.space.words import expand
 
 _PROBE = re.compile(r"https?://(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1?\])(?::([^/\s\"']+))?")
 
 
-@rule("healthcheck-missing", WARNING)
+@rule("healthcheck-missing", INFO)
 @docker_only
 def healthcheck_missing(space: Space) -> Iterator[Hit]:
     """No HEALTHCHECK in the final stage.
 
     Why: local runs and compose cannot tell when the app is up. The platform itself does not
     use Docker's HEALTHCHECK.
-    Severity: warning: advice for running the image elsewhere; the Space runs without it.
+    Severity: info: advice for running the image elsewhere; the Space runs without it.
     Fix: add a HEALTHCHECK that asks the app on app_port.
     Example:
         CMD ["python", "app.py"]        <- and no HEALTHCHECK
@@ -32,18 +32,20 @@ def healthcheck_missing(space: Space) -> Iterator[Hit]:
             "Dockerfile",
             line,
             "no HEALTHCHECK: local runs and compose cannot tell when the app is up",
-            'add `HEALTHCHECK CMD curl --fail "http://127.0.0.1:7860/" || exit 1`',
+            f'add `HEALTHCHECK CMD curl --fail "http://127.0.0.1:{space.app_port}/" || exit 1` (the image '
+            "needs curl; python3 -c with urllib works in Python images)",
         )
 
 
-@rule("healthcheck-port", ERROR)
+@rule("healthcheck-port", INFO)
 @docker_only
 def healthcheck_port(space: Space) -> Iterator[Hit]:
     """The HEALTHCHECK probes a port other than app_port.
 
     Why: wherever Docker runs the image (compose, `docker run`, a local `hfspace up --docker`), a
     probe of the wrong port marks a healthy container unhealthy.
-    Severity: error: the image reports itself broken while it serves.
+    Severity: info: the platform does not run it; elsewhere the image reports itself broken while
+    it serves.
     Fix: probe http://127.0.0.1:APP_PORT/.
     Example:
         HEALTHCHECK CMD curl -f http://127.0.0.1:8080/      <- app_port is 7860

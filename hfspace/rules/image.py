@@ -5,19 +5,19 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from hfspace.rules.registry import WARNING, Hit, docker_only, rule
-from hfspace.rules.user import run_segments
+from hfspace.rules.registry import INFO, WARNING, Hit, docker_only, rule
 from hfspace.space import Space
+from hfspace.space.accounts import run_segments
 
 
-@rule("docker-base-unpinned", WARNING)
+@rule("docker-base-unpinned", INFO)
 @docker_only
 def docker_base_unpinned(space: Space) -> Iterator[Hit]:
     """A base image without a tag, or with `latest` (after resolving ARG defaults).
 
     Why: `latest` moves; the next rebuild of the Space (any commit, any restart that rebuilds)
     may take a new major version of the base and break.
-    Severity: warning: the Space runs today; a later rebuild may not.
+    Severity: info: the Space runs today; a later rebuild may not.
     Fix: pin a version tag, such as `python:3.13-slim`.
     Example:
         FROM python
@@ -61,7 +61,10 @@ def docker_shell_form(space: Space) -> Iterator[Hit]:
     """
     config = space.dockerfile.config
     for name, ins in (("ENTRYPOINT", config.entrypoint), ("CMD", config.cmd)):
-        if ins is not None and ins.argv is None:
+        # `CMD exec server ...` replaces the shell with the server: then the server is PID 1.
+        # A broken JSON list is shell form too, but cmd-not-json says what is wrong with it.
+        plain = ins is not None and ins.argv is None and not ins.json_error
+        if plain and not ins.rest.lstrip().startswith("exec "):
             yield Hit(
                 "Dockerfile",
                 ins.line,
@@ -97,14 +100,14 @@ def docker_npm_start(space: Space) -> Iterator[Hit]:
             return
 
 
-@rule("docker-npm-install", WARNING)
+@rule("docker-npm-install", INFO)
 @docker_only
 def docker_npm_install(space: Space) -> Iterator[Hit]:
     """`npm install` in a RUN instead of `npm ci`.
 
     Why: `npm install` resolves versions afresh on every build, so a rebuild of the Space can
     install different packages than the ones you tested.
-    Severity: warning: the Space runs; a rebuild may not behave the same.
+    Severity: info: the Space runs; a rebuild may not behave the same.
     Fix: install from the lockfile: `npm ci --omit=dev`.
     Example:
         RUN npm install

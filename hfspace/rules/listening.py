@@ -1,4 +1,4 @@
-"""Rules of where the app listens: the Space's proxy reaches it only on 0.0.0.0:app_port."""
+"""Rules of starting and listening: the Space's proxy waits for HTTP on 0.0.0.0:app_port."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from hfspace.rules.registry import ERROR, Hit, docker_only, rule
-from hfspace.space import Space
+from hfspace.rules.registry import ERROR, INFO, WARNING, Hit, docker_only, rule
+from hfspace.space import Space, images
+from hfspace.space.code import parse_python
 from hfspace.space.listen import program
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "ip6-localhost")
@@ -63,9 +64,8 @@ def bind_localhost(space: Space) -> Iterator[Hit]:
 
 
 def _calls_flask_run(text: str) -> bool:
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return False
     imports_flask = any(
         (isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "flask")
@@ -84,14 +84,14 @@ def _calls_flask_run(text: str) -> bool:
     return imports_flask and runs
 
 
-@rule("flask-dev-server", ERROR)
+@rule("flask-dev-server", INFO)
 @docker_only
 def flask_dev_server(space: Space) -> Iterator[Hit]:
     """The command is Flask's development server (`flask run`, or a script calling `app.run(`).
 
-    Why: `flask run` and `app.run()` bind 127.0.0.1:5000 unless told otherwise, and the
-    development server is not made to serve the public.
-    Severity: error: as written it is not reachable on app_port.
+    Why: the development server is not made to serve the public (one process, no graceful stop);
+    where it binds is judged apart (bind-localhost, port-mismatch read `app.run(host=, port=)`).
+    Severity: info: on 0.0.0.0:app_port it answers, so the Space runs.
     Fix: serve the app with gunicorn on 0.0.0.0:7860.
     Example:
         CMD ["python", "app.py"]        <- app.py ends with app.run()
@@ -119,3 +119,165 @@ def flask_dev_server(space: Space) -> Iterator[Hit]:
                     fix,
                 )
             return
+
+
+# Programs that, run as the whole command, serve no HTTP: a prompt, a shell, a wait.
+_NOT_SERVERS = {
+    "python": "a Python prompt", "python3": "a Python prompt", "node": "a Node.js prompt", "bash": "a shell",
+    "sh": "a shell", "php-fpm": "php-fpm (FastCGI on port 9000, not HTTP)", "sleep": "a sleep",
+    "true": "nothing", "irb": "a Ruby prompt", "R": "an R prompt",
+}  # fmt: skip
+_CHAINING = re.compile(r"&&|\|\||;|\||&\s")
+
+
+def _serves_nothing(argv: list[str]) -> str | None:
+    """What a command is when it plainly serves no HTTP (a bare interpreter, a shell, a wait)."""
+    if not argv:
+        return None
+    if len(argv) >= 3 and posixpath.basename(argv[0]) in ("sh", "bash") and argv[1] == "-c":
+        if _CHAINING.search(argv[2]):
+            return None  # a command line of several programs: not ours to judge
+        argv = argv[2].split()
+    name = posixpath.basename(argv[0])
+    name = "python3" if re.fullmatch(r"python[\d.]*", name) else name
+    if name == "php-fpm":
+        return _NOT_SERVERS[name]
+    if name in ("tail",) and "-f" in argv and "/dev/null" in argv:
+        return "a wait (tail -f /dev/null)"
+    if name in _NOT_SERVERS and len([a for a in argv[1:] if not a.startswith("-")]) == 0:
+        return _NOT_SERVERS[name]
+    return None
+
+
+@rule("no-http-server", ERROR)
+@docker_only
+def no_http_server(space: Space) -> Iterator[Hit]:
+    """The container's command, its own or the one it inherits from its base image, serves no HTTP.
+
+    Why: the platform waits for an HTTP answer on app_port. A final stage that sets no CMD or
+    ENTRYPOINT runs its base image's command (`python3`, `node`: a prompt that exits; php-fpm:
+    FastCGI on 9000, not HTTP); a CMD that is a bare interpreter or a wait serves nothing; a CMD
+    given to a base image's ENTRYPOINT becomes that program's arguments. Nothing ever answers,
+    and the Space ends in "Launch timed out" or a crash loop.
+    Severity: error: nothing answers on app_port.
+    Fix: end the final stage with a CMD that starts the web server on 0.0.0.0:app_port.
+    Example:
+        FROM php:8.3-fpm
+        COPY . /var/www/html            <- no CMD: php-fpm speaks FastCGI on 9000
+    """
+    dockerfile = space.dockerfile
+    config = dockerfile.config
+    command = dockerfile.command
+    known = images.known(config.image)
+    final_from = dockerfile.final.from_
+    if command.inherited:
+        if known is not None and known.http_port is None and known.serves:
+            yield Hit(
+                "Dockerfile",
+                final_from.line,
+                f"the final stage sets no CMD or ENTRYPOINT: the container runs {config.image}'s own command, "
+                f"{known.serves}, which answers no HTTP on app_port {space.app_port}",
+                'end the Dockerfile with the command that starts your server, e.g. CMD ["gunicorn", "-b", '
+                f'"0.0.0.0:{space.app_port}", "app:app"]',
+            )
+        return
+    if known is not None and known.entrypoint and config.entrypoint is None and config.cmd is not None:
+        cmd = config.cmd.argv or []
+        if cmd[:1] == list(known.entrypoint[:1]):
+            yield Hit(
+                "Dockerfile",
+                config.cmd.line,
+                f"{config.image} already has ENTRYPOINT {list(known.entrypoint)}: this CMD becomes its arguments, so "
+                f"the container runs `{' '.join([*known.entrypoint, *cmd])}`, which does not start the server",
+                "remove the CMD (the base image's ENTRYPOINT starts it), or pass only that program's arguments",
+            )
+        return
+    what = _serves_nothing(command.argv or [])
+    if what is not None:
+        yield Hit(
+            "Dockerfile",
+            command.at.line,
+            f"the command is {what}: nothing will answer HTTP on app_port {space.app_port}",
+            "run the web server itself, bound to 0.0.0.0 on app_port",
+        )
+
+
+@rule("cmd-not-json", ERROR)
+@docker_only
+def cmd_not_json(space: Space) -> Iterator[Hit]:
+    """An exec-form CMD or ENTRYPOINT (a `[...]` list) that is not valid JSON.
+
+    Why: Docker reads a CMD that is not valid JSON (single quotes, a trailing comma) as a shell
+    command, brackets and quotes included: `/bin/sh -c "['python', 'app.py']"` fails at start
+    with "not found", and the Space never answers.
+    Severity: error: the container cannot start its command.
+    Fix: write the list in JSON: double quotes, no trailing comma.
+    Example:
+        CMD ['python', 'app.py']
+    """
+    config = space.dockerfile.config
+    for ins in (config.entrypoint, config.cmd):
+        if ins is not None and ins.json_error:
+            yield Hit(
+                "Dockerfile",
+                ins.line,
+                f"{ins.name} looks like a JSON list but is not one ({ins.json_error}): Docker runs it as a shell "
+                "command, brackets and quotes included, and it fails at start",
+                f'write it with double quotes and no trailing comma: {ins.name} ["program", "arg"]',
+            )
+
+
+_XFO = re.compile(r"""X-Frame-Options['"]?\s*[,:=]\s*\(?\s*['"](DENY|SAMEORIGIN)['"]""", re.IGNORECASE)
+_FRAME_ANCESTORS = re.compile(r"frame-ancestors\s+([^;\"'`]*(?:'(?:none|self)'[^;\"'`]*)+)", re.IGNORECASE)
+_HELMET = re.compile(r"\bhelmet\s*\(\s*(\{[^)]*\})?\s*\)")
+_EMBEDDERS = ("huggingface.co", "*.hf.space", "https:", "*")
+
+
+def _blocks_embedding(code) -> tuple[int, str] | None:
+    """(line, what) where code forbids being framed by huggingface.co, or None."""
+    text = code.text
+    for pattern, what in ((_XFO, "X-Frame-Options: {0}"),):
+        match = pattern.search(text)
+        if match:
+            return text.count("\n", 0, match.start()) + 1, what.format(match.group(1).upper())
+    for match in _FRAME_ANCESTORS.finditer(text):
+        sources = match.group(1).split()
+        if not any(source in _EMBEDDERS or "huggingface.co" in source for source in sources):
+            return text.count("\n", 0, match.start()) + 1, f"CSP frame-ancestors {' '.join(sources)}"
+    helmet = _HELMET.search(text) if code.kind == "js" else None
+    if helmet and not re.search(r"frameguard\s*:\s*false", helmet.group(1) or "") and "frameAncestors" not in text:
+        return text.count("\n", 0, helmet.start()) + 1, "helmet() (X-Frame-Options: SAMEORIGIN, frame-ancestors 'self')"
+    if (
+        code.kind == "py"
+        and "XFrameOptionsMiddleware" in text
+        and not re.search(r"X_FRAME_OPTIONS\s*=\s*['\"]ALLOWALL", text)
+    ):
+        line = text.count("\n", 0, text.index("XFrameOptionsMiddleware")) + 1
+        return line, "Django's XFrameOptionsMiddleware (X-Frame-Options: DENY)"
+    return None
+
+
+@rule("iframe-blocked", WARNING)
+@docker_only
+def iframe_blocked(space: Space) -> Iterator[Hit]:
+    """The app forbids being shown in a frame, and the Space page shows it in one.
+
+    Why: the Space's page on huggingface.co embeds the app in an iframe. `X-Frame-Options: DENY`
+    or `SAMEORIGIN`, a CSP `frame-ancestors 'none'` or `'self'`, helmet()'s defaults and
+    Django's XFrameOptionsMiddleware make the browser refuse it: the page stays blank ("refused
+    to connect"), only the direct *.hf.space address works.
+    Severity: warning: the app runs and answers; its Space page does not show it.
+    Fix: send no X-Frame-Options, and `frame-ancestors 'self' https://huggingface.co`.
+    Example:
+        app.use(helmet())
+    """
+    for code in space.app_code:
+        found = _blocks_embedding(code)
+        if found:
+            line, what = found
+            yield Hit(
+                code.file,
+                line,
+                f"{what}: the browser will not show the app in the Space page's iframe on huggingface.co",
+                "drop X-Frame-Options and allow the Hub: frame-ancestors 'self' https://huggingface.co",
+            )

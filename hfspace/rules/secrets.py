@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from hfspace.rules.registry import ERROR, WARNING, Hit, docker_only, rule
+from hfspace.rules.registry import ERROR, INFO, Hit, docker_only, rule
 from hfspace.space import Space, is_env_file
 from hfspace.space.context import matches
 from hfspace.space.dockerfile import arg_pairs, env_pairs
@@ -71,14 +71,15 @@ def docker_secret(space: Space) -> Iterator[Hit]:
                 )
 
 
-@rule("docker-build-arg-secret", WARNING)
+@rule("docker-build-arg-secret", INFO)
 @docker_only
 def docker_build_arg_secret(space: Space) -> Iterator[Hit]:
     """ARG with a secret-like name: build arguments are recorded in the image history.
 
-    Why: a Space secret passed as a build argument ends up in the image's history, readable by
-    whoever gets the image.
-    Severity: warning: no value is in the Dockerfile, but the one given at build time leaks.
+    Why: a value given as a build argument ends up in the image's history. The platform passes
+    only Space variables (public anyway) as build arguments, never secrets: a build that needs a
+    secret this way gets none.
+    Severity: info: nothing leaks on the platform; elsewhere a secret passed this way would.
     Fix: use a build secret: `RUN --mount=type=secret,id=NAME ...` reading /run/secrets/NAME.
     Example:
         ARG HF_TOKEN
@@ -121,14 +122,14 @@ def docker_env_copied(space: Space) -> Iterator[Hit]:
             )
 
 
-@rule("dockerignore-env", WARNING)
+@rule("dockerignore-env", INFO)
 @docker_only
 def dockerignore_env(space: Space) -> Iterator[Hit]:
     """`COPY .` (or similar) and .dockerignore does not keep a future `.env` out.
 
     Why: none exists yet, but the day one is created next to the Dockerfile, the next build
     copies it (and its secrets) into the image.
-    Severity: warning: nothing leaks today.
+    Severity: info: nothing leaks today.
     Fix: add `**/.env` to .dockerignore.
     Example:
         COPY . .            <- .dockerignore does not list .env

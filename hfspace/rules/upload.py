@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hfspace.rules.registry import ERROR, WARNING, Hit, rule
+from hfspace.rules.registry import ERROR, INFO, Hit, rule
 from hfspace.rules.secrets import env_files
 from hfspace.space import Space, is_env_file
 
@@ -77,13 +77,13 @@ def _uploaded(space: Space) -> dict[str, int]:
     return {path: size for path, size in space.files.items() if path not in ignored}
 
 
-@rule("file-large", WARNING)
+@rule("file-large", INFO)
 def file_large(space: Space) -> Iterator[Hit]:
     """A file over 10 MB.
 
     Why: the Hub stores files over 10 MB with LFS/Xet; `hf upload` and `hfspace deploy` handle
     that, a plain `git push` without git-lfs is refused.
-    Severity: warning: it uploads with the client; with git it needs git-lfs.
+    Severity: info: it uploads with the client; with git it needs git-lfs.
     Fix: nothing with `hf upload`; with git, track it with git-lfs, or download it at start-up.
     Example:
         model.bin           <- 400 MB in the Space folder

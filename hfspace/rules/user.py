@@ -1,4 +1,4 @@
-"""Rules of the user the container runs as and the files it can write: the platform runs uid 1000."""
+"""Rules of the user the container runs as and the files it can write."""
 
 from __future__ import annotations
 
@@ -6,41 +6,11 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from hfspace.rules.registry import ERROR, WARNING, Hit, docker_only, rule
-from hfspace.space import Instruction, Space, images
-from hfspace.space.listen import option
-from hfspace.space.words import split
+from hfspace.rules.registry import ERROR, INFO, WARNING, Hit, docker_only, rule
+from hfspace.space import Space, images
+from hfspace.space.accounts import USER_PROGRAMS, option
 
 USER_FIX = "add `USER 1000` (after `useradd -m -u 1000 user`, or `USER node` on a node base) before CMD"
-_ACCOUNT_PROGRAMS = ("useradd", "adduser", "groupadd", "addgroup")
-
-
-def run_segments(ins: Instruction) -> Iterator[list[str]]:
-    """The simple commands of a RUN, each as words (`a && b; c | d` is three... four)."""
-    for segment in re.split(r"&&|\|\||;|\|", ins.rest):
-        yield split(segment) or segment.split()
-
-
-def account_commands(space: Space) -> Iterator[tuple[Instruction, str, list[str]]]:
-    """useradd/adduser/groupadd commands in the final stage's RUNs: (instruction, program, its words)."""
-    for ins in space.dockerfile.final_chain():
-        if ins.name != "RUN":
-            continue
-        for words in run_segments(ins):
-            while words and words[0] in ("sudo", "exec"):
-                words.pop(0)
-            if words and words[0] in _ACCOUNT_PROGRAMS:
-                yield ins, words[0], words[1:]
-
-
-def account_id(words: list[str], program: str) -> int | None:
-    names = ("-u", "--uid") if program in ("useradd", "adduser") else ("-g", "--gid")
-    value = option(words, names)
-    if value is None:
-        for word in words:
-            if re.fullmatch(rf"{names[0]}\d+", word):
-                value = word[2:]
-    return int(value) if value and value.isdigit() else None
 
 
 def base_user_1000(space: Space) -> str | None:
@@ -49,31 +19,16 @@ def base_user_1000(space: Space) -> str | None:
     return known.uid_1000 if known else None
 
 
-def uid_of(space: Space, user: str) -> int | None:
-    """The uid a USER value means, when the Dockerfile (or its base image) tells."""
-    name = user.split(":")[0]
-    if name.isdigit():
-        return int(name)
-    if name == "root":
-        return 0
-    if name == base_user_1000(space):
-        return 1000
-    uid = None
-    for _, program, words in account_commands(space):
-        if program in ("useradd", "adduser") and words and [w for w in words if not w.startswith("-")][-1:] == [name]:
-            uid = account_id(words, program)
-    return uid
-
-
-@rule("docker-no-user", WARNING)
+@rule("docker-no-user", INFO)
 @docker_only
 def docker_no_user(space: Space) -> Iterator[Hit]:
-    """The final stage sets no USER: what the build creates belongs to root.
+    """The final stage sets no USER: the container runs as root.
 
-    Why: the platform runs the container as uid 1000; files and folders the build made as root
-    (COPY without --chown, RUN mkdir) are read-only to it, so an app that writes next to its
-    code fails with `PermissionError: [Errno 13]`.
-    Severity: warning: the Space runs as long as the app writes nothing into what root owns.
+    Why: root can write anywhere, so nothing breaks on the platform (public Spaces without a USER
+    write into root-owned folders at start and run); but the Hub's Docker Spaces pattern and Dev
+    Mode expect the app to run as uid 1000, and a process that runs as root is one bug away from
+    writing (or breaking) anything in the container.
+    Severity: info: the Space runs.
     Fix: create a user with uid 1000 and switch to it before copying the app.
     Example:
         FROM python:3.13-slim
@@ -85,20 +40,20 @@ def docker_no_user(space: Space) -> Iterator[Hit]:
         yield Hit(
             "Dockerfile",
             dockerfile.final.from_.line,
-            "the final stage sets no USER: the files it creates are root's, and the app (uid 1000 on the "
-            "platform) cannot write them",
+            "the final stage sets no USER: the container runs as root (the Hub's pattern and Dev Mode expect uid 1000)",
             USER_FIX,
         )
 
 
-@rule("docker-user", ERROR)
+@rule("docker-user", INFO)
 @docker_only
 def docker_user(space: Space) -> Iterator[Hit]:
-    """The final stage's USER is not uid 1000, the uid the platform runs the container as.
+    """The final stage's USER is not uid 1000, the uid the Hub's Docker Spaces pattern and Dev Mode expect.
 
-    Why: the platform runs the container as uid 1000 whatever USER says; what the Dockerfile
-    gave another user (root included) is not uid 1000's to write.
-    Severity: error: an image built for another user breaks where it writes.
+    Why: the container runs as that user. Dev Mode works on /app as uid 1000, and a duplicated
+    or moved Space built on the Hub's pattern expects 1000; what breaks on the platform is a
+    write into what that user does not own, which write-root-owned reports where it is seen.
+    Severity: info: the Space runs.
     Fix: run as uid 1000: `useradd -m -u 1000 user` then `USER user` (on node: `USER node`).
     Example:
         USER root
@@ -107,12 +62,12 @@ def docker_user(space: Space) -> Iterator[Hit]:
     if config.user_at is None:
         return  # docker-no-user
     user = config.user
-    uid = uid_of(space, user) if user else None
+    uid = space.accounts.uid_of(user)
     if uid is not None and uid != 1000:
         yield Hit(
             "Dockerfile",
             config.user_at.line,
-            f"USER {user} is uid {uid}; the platform runs the container as uid 1000",
+            f"USER {user} is uid {uid}; the Hub's pattern and Dev Mode expect uid 1000",
             USER_FIX,
         )
 
@@ -134,9 +89,10 @@ def docker_useradd_node(space: Space) -> Iterator[Hit]:
     if taken_by is None:
         return
     base = images.normalise(space.dockerfile.config.image or "").split(":")[0]
-    for ins, name, words in account_commands(space):
-        if account_id(words, name) == 1000:
-            kind = "GID" if name in ("groupadd", "addgroup") else "UID"
+    for ins, name, words in space.accounts.commands:
+        names = ("-u", "--uid") if name in USER_PROGRAMS else ("-g", "--gid")
+        if option(words, names) == "1000":
+            kind = "UID" if name in USER_PROGRAMS else "GID"
             yield Hit(
                 "Dockerfile",
                 ins.line,
@@ -146,14 +102,16 @@ def docker_useradd_node(space: Space) -> Iterator[Hit]:
             )
 
 
-@rule("docker-copy-chown", WARNING)
+@rule("docker-copy-chown", INFO)
 @docker_only
 def docker_copy_chown(space: Space) -> Iterator[Hit]:
-    """COPY or ADD into the app's WORKDIR without --chown: the files stay root's, read-only to uid 1000.
+    """COPY or ADD into the app's WORKDIR without --chown: the files stay root's, read-only to the app's USER.
 
-    Why: COPY makes root the owner whatever USER says; an app that writes next to its code
-    (uploads, a SQLite file, a cache) then fails with `PermissionError: [Errno 13]`.
-    Severity: warning: the Space runs as long as the app writes nothing there.
+    Why: COPY makes root the owner whatever USER says; an app that runs as a USER other than
+    root and writes next to its code (uploads, a SQLite file, a cache) then fails with
+    `PermissionError: [Errno 13]`.
+    Severity: info: the Space runs as long as the app writes nothing there; write-root-owned
+    warns where it is seen to.
     Fix: `COPY --chown=1000:1000 ...` (or `--chown=user`).
     Example:
         WORKDIR /home/user/app
@@ -163,7 +121,7 @@ def docker_copy_chown(space: Space) -> Iterator[Hit]:
     config = dockerfile.config
     if config.workdir_at is None or config.user_at is None:
         return
-    if uid_of(space, config.user or "") == 0:
+    if space.accounts.uid_of(config.user) == 0:
         return  # running as root: ownership is not the problem (docker-user says so)
     app_dir = config.workdir.rstrip("/") or "/"
     for copy in dockerfile.final.copies:
@@ -175,19 +133,20 @@ def docker_copy_chown(space: Space) -> Iterator[Hit]:
             yield Hit(
                 "Dockerfile",
                 ins.line,
-                f"{ins.name} into {app_dir} without --chown: root owns the files, uid 1000 cannot write them",
+                f"{ins.name} into {app_dir} without --chown: root owns the files, USER {config.user} cannot write them",
                 f"write `{ins.name} --chown=1000:1000 ...`",
             )
 
 
-@rule("docker-chown-recursive", WARNING)
+@rule("docker-chown-recursive", INFO)
 @docker_only
 def docker_chown_recursive(space: Space) -> Iterator[Hit]:
     """`chown -R` in a RUN: every file it touches is copied into a new layer.
 
     Why: a recursive chown after a COPY doubles the size of what it touches in the image, which
     the Space pulls on every start.
-    Severity: warning: the Space runs; it builds and starts slower than it needs to.
+    Severity: info: the Space runs; when what it touches is large, the image is that much bigger
+    (most chown -R in real Spaces touch a folder just made, and cost nothing).
     Fix: give ownership when copying: `COPY --chown=1000:1000 ...`.
     Example:
         COPY . /app
@@ -201,3 +160,44 @@ def docker_chown_recursive(space: Space) -> Iterator[Hit]:
                 "`chown -R` copies every file it touches into a new layer",
                 "give ownership when copying instead: `COPY --chown=1000:1000 ...`",
             )
+
+
+@rule("write-root-owned", WARNING)
+@docker_only
+def write_root_owned(space: Space) -> Iterator[Hit]:
+    """The app writes where the user it runs as cannot: a path the build left to root (or to another user).
+
+    Why: the container runs as the image's USER. A folder made by WORKDIR or `mkdir` before
+    `USER`, files copied without `--chown`, a home made for another uid, and HOME=/ for a USER
+    without a passwd entry are not that user's to write: the first write (a SQLite file,
+    uploads, a model cache, a config rendered at start) fails with `PermissionError: [Errno 13]`
+    or `EACCES`. At start-up that crashes the Space; on a request it fails that feature. (Without
+    a USER the container runs as root, which can write anywhere: public Spaces show it.)
+    Severity: warning: the Space builds and may run; the write fails when it happens.
+    Fix: give the user its folder: `USER` before `WORKDIR`, `COPY --chown=user ...`, or write
+    under /tmp or $HOME.
+    Example:
+        USER user
+        ...
+        COPY . /app                     <- root's; the app writes /app/data.db
+    """
+    ownership = space.ownership
+    if ownership is None:
+        return
+    reported: set[str] = set()
+    user = space.dockerfile.config.user
+    for write in sorted(space.app_writes, key=lambda w: (w.file, w.line)):
+        # The first such write of a file is the one that fails (a script under `set -e` stops there).
+        if ownership.writable(write.path) is not False or write.file in reported:
+            continue
+        reported.add(write.file)
+        grant = ownership.decided_by(write.path)
+        why = f"{grant.how} (Dockerfile:{grant.at.line})" if grant and grant.at else (grant.how if grant else "root")
+        yield Hit(
+            write.file,
+            write.line,
+            f"{write.what} writes {write.path}, which the app's user (USER {user}"
+            f"{'' if user == str(ownership.uid) else f', uid {ownership.uid}'}) cannot write: "
+            f"it belongs to {why}",
+            "give that user the folder (USER before WORKDIR, COPY --chown=USER), or write under /tmp or $HOME",
+        )

@@ -16,6 +16,7 @@ validate`, recorded on the object. It raises HfspaceError only when the path is 
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import tomllib
@@ -29,10 +30,13 @@ from dotenv import dotenv_values
 from hfspace.errors import HfspaceError
 from hfspace.space import card as _card
 from hfspace.space import dockerfile as _dockerfile
+from hfspace.space.accounts import Accounts, accounts
 from hfspace.space.card import DEFAULT_APP_PORT, SDKS, Card, CardError, parse_duration
 from hfspace.space.context import BuildContext, clean, git_ignored, matches
 from hfspace.space.dockerfile import Command, Dockerfile, Instruction, Stage
 from hfspace.space.listen import Listen, listen
+from hfspace.space.words import split
+from hfspace.space.writes import Code, Ownership, Write, app_code, app_writes, entry_files, ownership
 
 # Never part of what a Space holds: the Hub ignores .git; the rest is local state.
 SKIPPED_DIRS = frozenset(
@@ -162,6 +166,63 @@ class Space:
         file = self.file_in_image(path)
         text = self.text(file) if file else None
         return (file, text) if file and text is not None else None
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        """The users the final image has (the base image's uid-1000 user, and those its RUNs add)."""
+        return accounts(self.dockerfile) if self.dockerfile else Accounts()
+
+    @cached_property
+    def ownership(self) -> Ownership | None:
+        """Who the container runs as (its USER, root without one) and what that user may write."""
+        if self.dockerfile is None or self.dockerfile.final is None:
+            return None
+        return ownership(self.dockerfile, self.accounts)
+
+    @property
+    def runtime_home(self) -> str | None:
+        """HOME in the running container: the image's ENV HOME, else its user's home (/root for root), else /."""
+        if self.dockerfile is None:
+            return None
+        env = self.dockerfile.config.env
+        if "HOME" in env:
+            return env["HOME"]
+        uid = self.ownership.uid if self.ownership else None
+        if uid == 0:
+            return "/root"
+        account = self.accounts.by_uid(uid) if uid is not None else None
+        return account.home if account and account.home else ("/" if uid is not None else None)
+
+    @cached_property
+    def app_code(self) -> list[Code]:
+        """The app's own code: what the command runs (a script, a module, a shell script) and what it imports."""
+        command = self.command
+        if command is None or not command.argv:
+            return []
+        words = self._npm_script(command.words) or command.words
+        return app_code(entry_files(words, self.dockerfile.config.workdir), self._read_in_image)
+
+    def _npm_script(self, words: list[str]) -> list[str] | None:
+        """The words of the package.json script an `npm start` / `npm run NAME` command runs."""
+        if len(words) < 2 or posixpath.basename(words[0]) not in ("npm", "yarn", "pnpm"):
+            return None
+        name = words[2] if words[1] in ("run", "run-script") and len(words) > 2 else words[1]
+        found = self._read_in_image("package.json")
+        try:
+            script = json.loads(found[1]).get("scripts", {}).get(name) if found else None
+        except (ValueError, AttributeError):
+            return None
+        return split(script) if isinstance(script, str) else None
+
+    @cached_property
+    def app_writes(self) -> list[Write]:
+        """Where the app's code writes when it runs (what can be followed of it)."""
+        if not self.app_code:
+            return []
+        config = self.dockerfile.config
+        env = {**config.env, "HOME": self.runtime_home}
+        made = self.ownership.made if self.ownership else (lambda path: False)
+        return app_writes(self.app_code, config.workdir, env, self.runtime_home, made)
 
     @cached_property
     def listen(self) -> Listen:

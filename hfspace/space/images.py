@@ -23,6 +23,9 @@ class Image:
     serves: str = ""  # what its command is, in words, for a finding ("a Python prompt")
     uid_1000: str | None = None  # the user that already has uid 1000 in it, if one does
     env: frozenset[str] = field(default_factory=frozenset)  # ENV names it sets (values unknown here)
+    # Its ENTRYPOINT, when it has one that does not run its arguments as a command: a CMD of the
+    # Dockerfile becomes that program's arguments.
+    entrypoint: tuple[str, ...] = ()
 
 
 _PYTHON_ENV = frozenset({"PATH", "LANG", "GPG_KEY", "PYTHON_VERSION", "PYTHON_SHA256", "PYTHON_PIP_VERSION"})
@@ -54,6 +57,10 @@ _KNOWN: list[tuple[re.Pattern, Image]] = [
     (re.compile(r"nvidia/cuda(:.*)?"), Image(_SHELL, serves="a shell")),
     (re.compile(r"(pytorch/pytorch|tensorflow/tensorflow)(:.*)?"), Image(_SHELL, serves="a shell")),
     (re.compile(r"(library/)?(postgres|mysql|mariadb|mongo|redis)(:.*)?"), Image((), serves="a database server")),
+    (
+        re.compile(r"metabase/metabase(:.*)?"),
+        Image(("/app/run_metabase.sh",), 3000, "Metabase", entrypoint=("/app/run_metabase.sh",)),
+    ),
 ]
 
 

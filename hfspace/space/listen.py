@@ -7,6 +7,13 @@ unless `PORT` is set (then 0.0.0.0:$PORT); uvicorn 127.0.0.1:8000; `flask run`
 127.0.0.1:5000; streamlit 0.0.0.0:8501; `python -m http.server` 0.0.0.0:8000. A value that
 cannot be known here (a `bind` computed from the environment, a build argument without a
 default) stays unknown, and no rule judges it.
+
+An app started as a script (`python app.py`, `node server.js`) says where it listens in its
+own code: `app.run(host=, port=)` (Flask: 127.0.0.1:5000 by default), `uvicorn.run(...)`
+(127.0.0.1:8000), Gradio's `launch(server_name=, server_port=)` (GRADIO_SERVER_NAME, else
+127.0.0.1; port 7860), Node's `.listen(port, host)` (all interfaces; Fastify: localhost) and
+Fastify's `listen({port, host})`. Literals, module-level names, `os.environ.get("PORT", 7860)`
+and `process.env.PORT || 3000` are followed, with the image's ENV (the platform sets no PORT).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hfspace.space.code import parse_python
 from hfspace.space.dockerfile import Dockerfile
 from hfspace.space.words import expand, split
 
@@ -87,9 +95,8 @@ def gunicorn_config_bind(words: list[str], read: Callable[[str], tuple[str, str]
     if found is None:
         return None
     file, text = found
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return None
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
@@ -179,9 +186,207 @@ def listen(dockerfile: Dockerfile, read: Callable[[str], tuple[str, str] | None]
         set_port(*from_env("FLASK_RUN_PORT", "5000"))
     elif server == "streamlit":
         set_port(*from_env("STREAMLIT_SERVER_PORT", "8501"))
-    else:  # an app that reads its own configuration: the usual HOST and PORT
+    else:  # an app that reads its own configuration: its code says where, else the usual HOST and PORT
+        from_code = script_listen(words, read, env)
+        if from_code is not None:
+            host, port, where = from_code
+            set_host(host, where)
+            set_port(str(port) if port is not None else None, where)
         if "HOST" in env:
             set_host(*from_env("HOST", None))
         if "PORT" in env:
             set_port(*from_env("PORT", None), explicit=False)
     return result
+
+
+# --- the app's own code: where a script it runs says it listens ------------------------------------------
+
+# Python calls that start a server, and their defaults: (host keyword, port keyword, host, port).
+# `host`/`port` positions follow each library's signature (flask and socketio: run(host, port)).
+_PY_SERVERS = {
+    "flask": ("host", "port", "127.0.0.1", 5000, 0, 1),
+    "uvicorn": ("host", "port", "127.0.0.1", 8000, 1, 2),
+    "gradio": ("server_name", "server_port", None, 7860, None, None),
+    "aiohttp": ("host", "port", "0.0.0.0", 8080, 1, 2),
+}
+Env = dict[str, "str | None"]
+
+
+class _Unknown(Exception):
+    """A value the code computes in a way this reader does not follow."""
+
+
+def _py_value(node: ast.AST, names: dict[str, ast.AST], env: Env, depth: int = 0):
+    """A constant the expression evaluates to, reading the environment as the image sets it."""
+    if depth > 20:
+        raise _Unknown
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in names:
+        return _py_value(names[node.id], names, env, depth + 1)
+    if isinstance(node, ast.Call):
+        func = ast.unparse(node.func)
+        args = node.args
+        if func in ("int", "str", "float") and len(args) == 1:
+            value = _py_value(args[0], names, env, depth + 1)
+            return None if value is None else {"int": int, "str": str, "float": float}[func](value)
+        if func in ("os.environ.get", "os.getenv", "environ.get", "getenv") and args:
+            key = _py_value(args[0], names, env, depth + 1)
+            default = _py_value(args[1], names, env, depth + 1) if len(args) > 1 else None
+            if key in env:
+                if env[key] is None:
+                    raise _Unknown
+                return env[key]
+            return default  # the platform sets no PORT, HOST, ...: the default applies
+    if isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ"):
+        key = _py_value(node.slice, names, env, depth + 1)
+        if key in env and env[key] is not None:
+            return env[key]
+        raise _Unknown  # a KeyError at start, unless the Space sets it
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        for value in node.values:
+            result = _py_value(value, names, env, depth + 1)
+            if result:
+                return result
+        return result
+    raise _Unknown
+
+
+def _py_library(tree: ast.Module) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _py_listen(text: str, env: Env) -> tuple[str | None, int | None, int] | None:
+    """(host, port, line) of the server a Python script starts, or None when it starts none we know."""
+    tree = parse_python(text)
+    if tree is None:
+        return None
+    libraries = _py_library(tree)
+    names: dict[str, ast.AST] = {}  # every simple assignment, the last one of a name winning
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = node.value
+    found = None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)):
+            continue
+        attr = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+        if (attr == "run" and owner == "uvicorn") or (attr == "run" and not owner and "uvicorn" in libraries):
+            kind = "uvicorn"
+        elif attr == "run" and "flask" in libraries and owner not in ("uvicorn", "asyncio", "subprocess", "app.state"):
+            kind = "flask"
+        elif attr == "launch" and "gradio" in libraries:
+            kind = "gradio"
+        elif attr == "run_app" and "aiohttp" in libraries:
+            kind = "aiohttp"
+        else:
+            continue
+        host_kw, port_kw, host, port, host_pos, port_pos = _PY_SERVERS[kind]
+        if kind == "gradio":
+            host = env.get("GRADIO_SERVER_NAME", "127.0.0.1")
+            port = env.get("GRADIO_SERVER_PORT", 7860)
+        given = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        for position, keyword in ((host_pos, host_kw), (port_pos, port_kw)):
+            if position is not None and len(node.args) > position and keyword not in given:
+                given[keyword] = node.args[position]
+        try:
+            host = _py_value(given[host_kw], names, env) if host_kw in given else host
+            port = _py_value(given[port_kw], names, env) if port_kw in given else port
+        except (_Unknown, ValueError, TypeError):
+            continue
+        port = int(port) if isinstance(port, int | str) and str(port).isdigit() else None
+        found = (str(host) if host is not None else None, port, node.lineno)
+    return found
+
+
+_JS_LISTEN = re.compile(r"\.listen\(\s*([^,)]*)(?:,\s*([^,)]*))?")
+_JS_OBJECT = re.compile(r"\.listen\(\s*\{([^}]*)\}")
+
+
+def _js_value(expr: str, text: str, env: Env, depth: int = 0):
+    expr = expr.strip().rstrip(";")
+    if depth > 10 or not expr:
+        raise _Unknown
+    literal = re.fullmatch(r"""(\d+)|['"`]([^'"`]*)['"`]""", expr)
+    if literal:
+        return int(literal.group(1)) if literal.group(1) else literal.group(2)
+    wrapped = re.fullmatch(r"(?:Number|parseInt|String)\((.*?)(?:,\s*10)?\)", expr)
+    if wrapped:
+        return _js_value(wrapped.group(1), text, env, depth + 1)
+    for operator in ("||", "??"):
+        if operator in expr:
+            left, _, right = expr.partition(operator)
+            value = _js_value(left, text, env, depth + 1)
+            return value if value not in (None, "") else _js_value(right, text, env, depth + 1)
+    variable = re.fullmatch(r"process\.env\.([A-Za-z_][A-Za-z0-9_]*)|process\.env\[['\"](\w+)['\"]\]", expr)
+    if variable:
+        key = variable.group(1) or variable.group(2)
+        if key in env:
+            if env[key] is None:
+                raise _Unknown
+            return env[key]
+        return None
+    if re.fullmatch(r"[A-Za-z_$][\w$]*", expr):
+        assigned = re.findall(rf"(?:const|let|var)\s+{re.escape(expr)}\s*=\s*([^;\n]+)", text)
+        if assigned:
+            return _js_value(assigned[-1], text, env, depth + 1)
+    raise _Unknown
+
+
+def _js_listen(text: str, env: Env) -> tuple[str | None, int | None, int] | None:
+    """(host, port, line) of the `.listen(...)` a Node script makes, or None."""
+    fastify = re.search(r"""(require\(\s*['"]fastify['"]\s*\)|from\s+['"]fastify['"])""", text) is not None
+    found = None
+    for match in _JS_OBJECT.finditer(text):  # fastify: listen({ port, host })
+        fields = dict(re.findall(r"(\w+)\s*:\s*([^,}]+)", match.group(1)))
+        try:
+            port = _js_value(fields["port"], text, env) if "port" in fields else 3000
+            host = _js_value(fields["host"], text, env) if "host" in fields else "127.0.0.1"
+        except _Unknown:
+            continue
+        found = (host, int(port) if str(port).isdigit() else None, text.count("\n", 0, match.start()) + 1)
+    for match in _JS_LISTEN.finditer(text):
+        if match.group(1).strip().startswith("{"):
+            continue
+        try:
+            port = _js_value(match.group(1), text, env)
+            second = match.group(2)
+            callback = not second or re.match(r"\s*(\(|function|async|\w+\s*=>)", second)
+            host = None if callback else _js_value(second, text, env)
+        except _Unknown:
+            continue
+        if not str(port).isdigit():
+            continue
+        host = host if isinstance(host, str) else ("127.0.0.1" if fastify else None)
+        found = (host, int(port), text.count("\n", 0, match.start()) + 1)
+    return found
+
+
+def script_listen(words: list[str], read: Callable[[str], tuple[str, str] | None], env: Env):
+    """Where the script a command runs (`python app.py`, `node server.js`) listens, read from its
+    code: (host, port, (file, line)), or None when it cannot be told."""
+    for index, word in enumerate(words):
+        name = posixpath.basename(word)
+        if re.fullmatch(r"python[\d.]*", name) or name == "node":
+            scripts = [w for w in words[index + 1 :] if not w.startswith("-")]
+            if not scripts:
+                return None
+            found = read(scripts[0])
+            if found is None:
+                return None
+            file, text = found
+            result = _py_listen(text, env) if name != "node" else _js_listen(text, env)
+            if result is None:
+                return None
+            host, port, line = result
+            return host, port, (file, line)
+    return None

@@ -175,12 +175,12 @@ def test_an_app_that_crashes_at_start_shows_its_run_log(deploy, tmp_path):
 
 def test_validation_errors_stop_the_deploy_unless_forced(deploy, emulator, tmp_path):
     folder = copy_space("python-backend", tmp_path)
-    # An error validate catches and the Hub does not: a HEALTHCHECK aimed at the wrong port.
+    # An error validate catches and the Hub does not: a secret's value baked into the image.
     dockerfile = folder / "Dockerfile"
-    dockerfile.write_text(dockerfile.read_text().replace("${PORT:-7860}", "9999"))
+    dockerfile.write_text(dockerfile.read_text() + "ENV API_TOKEN=not-a-real-token\n")
     refused = deploy("deploy", str(folder), "--space", "me/invalid")
     assert refused.returncode == 1
-    assert "healthcheck-port" in refused.stderr
+    assert "docker-secret" in refused.stderr
     assert "error: " in refused.stderr and "not deploying to me/invalid" in refused.stderr
     assert "me/invalid" not in emulator.spaces
     forced = deploy("deploy", str(folder), "--space", "me/invalid", "--force")

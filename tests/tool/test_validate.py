@@ -94,22 +94,22 @@ def test_repository_spaces_validate_clean():
 
 
 def test_human_output_has_location_severity_rule_message_and_fix_per_folder(tmp_path):
-    error = materialize("healthcheck-port", tmp_path)
-    warning = materialize("docker-copy-chown", tmp_path)
+    error = materialize("bind-localhost", tmp_path)
+    warning = materialize("docker-shell-form", tmp_path)
     result = validate(str(error), str(warning), str(FIXTURES / "good-static"))
     lines = result.stdout.splitlines()
     assert result.exit_code == 1
     assert lines[0] == f"{error}: 1 error, 0 warnings"
-    assert lines[1].startswith(f"{error}/Dockerfile:9: error healthcheck-port the HEALTHCHECK probes port 8080")
+    assert lines[1].startswith(f"{error}/Dockerfile:10: error bind-localhost the server binds 127.0.0.1")
     assert lines[2].startswith("  fix: ")
     assert lines[3] == f"{warning}: 0 errors, 1 warning"
-    assert lines[4].startswith(f"{warning}/Dockerfile:6: warning docker-copy-chown ")
+    assert lines[4].startswith(f"{warning}/Dockerfile:10: warning docker-shell-form ")
     assert lines[6] == f"{FIXTURES / 'good-static'}: ok"
     assert lines[-1] == "1 error, 1 warning in 3 folders"
 
 
 def test_json_lists_findings_and_a_summary_per_folder(tmp_path):
-    folder = materialize("card-color", tmp_path)
+    folder = materialize("card-sdk", tmp_path)
     code, report = validate_json(folder, FIXTURES / "good-static")
     assert code == 1
     assert report["folders"] == [
@@ -119,18 +119,29 @@ def test_json_lists_findings_and_a_summary_per_folder(tmp_path):
     (finding,) = report["findings"]
     assert finding == {
         "path": f"{folder}/README.md",
-        "line": 7,
+        "line": 6,
         "severity": "error",
-        "rule": "card-color",
-        "message": "colorFrom `orange` is not an allowed colour",
-        "fix": "use one of red, yellow, green, blue, indigo, purple, pink, gray",
+        "rule": "card-sdk",
+        "message": "sdk `streamlit` is not one of gradio, docker, static",
+        "fix": "use `sdk: docker` (Streamlit runs as a Docker Space now)",
     }
 
 
 def test_warnings_alone_exit_zero(tmp_path):
-    result = validate(str(materialize("healthcheck-missing", tmp_path)))
+    result = validate(str(materialize("docker-shell-form", tmp_path)))
     assert result.exit_code == 0
-    assert "warning healthcheck-missing" in result.stdout
+    assert "warning docker-shell-form" in result.stdout
+
+
+def test_info_findings_are_shown_with_verbose_and_never_fail(tmp_path):
+    folder = materialize("healthcheck-missing", tmp_path)
+    quiet, verbose = validate(str(folder)), validate("--verbose", str(folder))
+    assert quiet.exit_code == verbose.exit_code == 0
+    assert quiet.stdout.splitlines() == [f"{folder}: ok", "0 errors, 0 warnings in 1 folder"]
+    assert f"{folder}/Dockerfile:3: info healthcheck-missing " in verbose.stdout
+    assert verbose.stdout.splitlines()[-1] == "0 errors, 0 warnings, 1 info in 1 folder"
+    _, report = validate_json(folder)
+    assert [f["severity"] for f in report["findings"]] == ["info"] and report["infos"] == 1
 
 
 def test_a_path_that_is_not_a_folder_is_one_error_line_and_exit_2(tmp_path):
@@ -153,10 +164,10 @@ def test_secret_values_never_appear_in_the_output(tmp_path):
 
 
 def test_default_folder_is_the_current_one(tmp_path, monkeypatch):
-    monkeypatch.chdir(materialize("card-emoji", tmp_path))
+    monkeypatch.chdir(materialize("card-sdk", tmp_path))
     result = validate()
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[1].startswith("README.md:7: error card-emoji ")
+    assert result.stdout.splitlines()[1].startswith("README.md:6: error card-sdk ")
 
 
 def test_real_process_validates_the_repository_spaces():
@@ -339,12 +350,12 @@ def test_the_folders_settings_turn_rules_off_for_the_folder(tmp_path):
 
 
 def test_ignore_and_select_on_the_command_line(tmp_path):
-    error = materialize("healthcheck-port", tmp_path)
-    warning = materialize("docker-copy-chown", tmp_path)
-    ignored = validate("--ignore", "healthcheck-port", str(error), str(warning))
+    error = materialize("bind-localhost", tmp_path)
+    warning = materialize("docker-shell-form", tmp_path)
+    ignored = validate("--ignore", "bind-localhost", str(error), str(warning))
     assert ignored.exit_code == 0
     assert ignored.stdout.splitlines()[-1] == "0 errors, 1 warning, 1 ignored in 2 folders"
-    selected = validate("--select", "healthcheck-port,card-sdk", str(error), str(warning))
+    selected = validate("--select", "bind-localhost,card-sdk", str(error), str(warning))
     assert selected.exit_code == 1
     assert selected.stdout.splitlines()[-1] == "1 error, 0 warnings, 1 ignored in 2 folders"
 
