@@ -500,7 +500,7 @@ class _Container:
 
 class DockerRunner:
     """Builds the Space's image with BuildKit (variables as build args, secrets as build
-    secrets) and runs it as a Space runs: uid 1000 (writable where the build gave it ownership), PORT
+    secrets) and runs it as a Space runs: as the image's USER (writable where the build gave it ownership), PORT
     unset, `app_port` published on 127.0.0.1 only."""
 
     def __init__(self, build_args: Mapping[str, str] | None = None, docker: str = DOCKER, build_timeout: float = 900):
@@ -554,7 +554,6 @@ class DockerRunner:
             result = subprocess.run(
                 [
                     *(self.docker, "run", "--detach", "--name", name, "--label", self.label),
-                    *("--user", "1000"),
                     *("--publish", f"127.0.0.1:{port}:{space.app_port}", "--env-file", str(env_file)),
                     self.tag(space),
                 ],
