@@ -535,9 +535,7 @@ def _render_deploy(event) -> None:
     elif isinstance(event, deploying.Stage):
         err.print(f"{event.space}: {event.stage}")
     elif isinstance(event, deploying.Failed):
-        err.print(f"{event.space}: {event.status.stage}: {escape(event.status.error or 'no error message')}")
-        for line in event.log:
-            err.print(f"  {'build' if event.build else 'run'} | {escape(line)}", highlight=False)
+        _print_diagnosis(err, event.diagnosis)
     elif isinstance(event, deploying.Checked):
         _print_check(event.report)
     elif isinstance(event, deploying.Deployed):
@@ -594,6 +592,83 @@ def status(
     out.print(table)
     if result.stage in hub.FAILED_STAGES:
         raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    space_id: Annotated[str, typer.Argument(metavar="OWNER/NAME", help="The Space.")],
+    token: Annotated[
+        str | None, typer.Option("--token", help="Default: HF_TOKEN, else `hf auth login`'s.", show_default=False)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
+) -> None:
+    """Say why a live Space is failing, in plain words, with the fix.
+
+    Reads what the Hub knows (its stage and error message, hardware, variables and secrets by
+    name, its build and run logs, `validate` over its files as the Hub holds them) and, when it
+    runs, checks its URL. Each cause has an id, the evidence (a log line or the error
+    message), the fix, the validate rule that would have caught it, and whose it is: the
+    Space's (its code, Dockerfile, card, settings) or the platform's (capacity, a stuck
+    builder: nothing to change in your code).
+
+    Exits 0 when it is healthy (RUNNING, and its check passes), 1 for a cause that is the
+    Space's (or one not recognised), 3 when every cause is the platform's. For the raw log
+    stream: `hf spaces logs OWNER/NAME --build -f`.
+    """
+    import json
+
+    from hfspace import doctor as doctoring
+    from hfspace import hub
+
+    try:
+        diagnosis = doctoring.doctor(hub.connect(token), space_id)
+    except HfspaceError as error:
+        raise fail(error) from None
+    if as_json:
+        out.print(json.dumps(diagnosis.as_dict(), indent=2, ensure_ascii=False), markup=False, emoji=False)
+    else:
+        _print_diagnosis(out, diagnosis)
+    raise typer.Exit(diagnosis.exit_code)
+
+
+def _print_diagnosis(console: Console, diagnosis) -> None:
+    """A doctor diagnosis: the Space's state, then one block per cause, then what could not be read."""
+    from rich.markup import escape
+
+    facts = diagnosis.facts
+    hardware = facts.hardware or (f"{facts.requested}, not running" if facts.requested else "no hardware")
+    if diagnosis.healthy:
+        checks = f", {len(diagnosis.report.results)} checks pass" if diagnosis.report else ""
+        console.print(
+            f"[bold]{escape(facts.space_id)}[/]: {facts.stage} on {escape(hardware)}: [green]healthy[/]{checks}"
+        )
+    else:
+        owners = sorted({"the Space's" if c.owner == "space" else "the platform's" for c in diagnosis.causes})
+        count = len(diagnosis.causes)
+        console.print(
+            f"[bold]{escape(facts.space_id)}[/]: {facts.stage} on {escape(hardware)}: "
+            f"{count} cause{'' if count == 1 else 's'} ({' and '.join(owners)})"
+        )
+    if facts.error:
+        console.print(f"  error message: {escape(' '.join(facts.error.split())[:300])}", emoji=False)
+    for cause in diagnosis.causes:
+        whose = "[yellow]the platform's[/]" if cause.owner == "platform" else "[bold red]the Space's[/]"
+        console.print(f"[bold]{cause.id}[/] ({whose}): {escape(cause.summary)}", emoji=False)
+        console.print(f"  [dim]evidence:[/] {escape(cause.evidence)}", emoji=False, highlight=False)
+        console.print(f"  [cyan]fix:[/] {escape(cause.fix)}", emoji=False)
+        if cause.rule:
+            console.print(
+                f"  [dim]caught before a push by:[/] hfspace validate ({cause.rule}; `hfspace rules {cause.rule}`)"
+            )
+    for note in facts.notes:
+        console.print(f"[dim]note:[/] {escape(note)}", emoji=False)
+    if facts.findings and not diagnosis.healthy:
+        console.print(f"validate, on the Space's files as the Hub holds them: {len(facts.findings)} finding(s)")
+        for finding in facts.findings:
+            console.print(
+                f"  {escape(finding.path)}:{finding.line}: {finding.severity} {finding.rule} {escape(finding.message)}",
+                emoji=False,
+            )
 
 
 def main() -> None:

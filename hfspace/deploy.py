@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from huggingface_hub import HfApi
 
-from hfspace import hub, probe, rules
+from hfspace import doctor, hub, probe, rules
 from hfspace.errors import HfspaceError
 from hfspace.space import Space
 
@@ -62,12 +62,11 @@ class Stage:
 
 @dataclass(frozen=True)
 class Failed:
-    """The build or the start failed: the final status and the log lines that explain it."""
+    """The build or the start failed: the final status and doctor's diagnosis of it."""
 
     space: str
     status: hub.Status
-    build: bool  # the build failed (else the app did not start)
-    log: list[str]
+    diagnosis: doctor.Diagnosis
 
 
 @dataclass(frozen=True)
@@ -143,8 +142,7 @@ def deploy(
         on_stage=lambda stage: on_event(Stage(name, stage)),
     )
     if final.stage != "RUNNING":
-        build = final.stage in ("BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
-        on_event(Failed(name, final, build, hub.log_tail(api, name, build=build)))
+        on_event(Failed(name, final, doctor.examine(doctor.read(api, name))))
         raise HfspaceError(
             f"{name} ended in {final.stage}", hint=f"fix the folder and deploy again; `hfspace status {name}`"
         )

@@ -286,7 +286,8 @@ class Status:
         }
 
 
-def _url(host: str | None) -> str | None:
+def space_url(host: str | None) -> str | None:
+    """A Space's address from what space_info().host says (a host name, or a URL)."""
     if not host:
         return None
     return host if "://" in host else f"https://{host}"
@@ -301,7 +302,7 @@ def status(api: HfApi, space_id: str) -> Status:
         space_id=space_id,
         stage=runtime.stage,
         hardware=runtime.hardware,
-        url=_url(info.host),
+        url=space_url(info.host),
         commit=info.sha,
         error=runtime.raw.get("errorMessage"),
         private=info.private,
@@ -348,15 +349,6 @@ def wait(
             if stage != last:
                 on_stage(stage)
                 last = stage
-
-
-def log_tail(api: HfApi, space_id: str, *, build: bool, lines: int = 20) -> list[str]:
-    """The last lines of the build or run log (what is buffered now; no following)."""
-    # Best effort: the stage and the Hub's message are already known; a log that cannot be read
-    # must not hide them.
-    with contextlib.suppress(HfspaceError, httpx2.TimeoutException), hub_errors(space_id):
-        return [line.rstrip("\n") for line in api.fetch_space_logs(space_id, build=build)][-lines:]
-    return []
 
 
 # --- the repository's deploy plan (spaces.toml) ---------------------------------------------------------------

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from hfspace import rules
+from hfspace import doctor, rules
 from hfspace.cli import app
 from tests.services import SERVICES, free_port, wait_healthy
 
@@ -51,6 +51,7 @@ CREATED_LATER = {".env", ".venv", ".tools", "node_modules", "build"}
 LOCAL_URLS = {"http://localhost:7860": "python-backend", "http://localhost:7861": "nodejs-backend"}
 HFSPACE = typer.main.get_command(app)
 RULE_IDS = set(rules.RULES)
+DOCTOR_IDS = {pattern.id for pattern in doctor.CAUSES} | {"unrecognised", "check-failed"}
 RULE_PREFIXES = {rule_id.split("-")[0] for rule_id in RULE_IDS}
 
 
@@ -270,7 +271,7 @@ def test_every_rule_id_the_docs_name_is_one_of_validates_rules():
     for doc in DOCS:
         for line, code in inline_code(doc.read_text()):
             looks_like_one = re.fullmatch(r"[a-z]+(-[a-z0-9]+)+", code) and code.split("-")[0] in RULE_PREFIXES
-            if looks_like_one and code not in RULE_IDS and code not in ("docker-compose", "no-cors"):
+            if looks_like_one and code not in RULE_IDS | DOCTOR_IDS and code not in ("docker-compose", "no-cors"):
                 problems.append(f"{relative(doc)}:{line}: `{code}` is not a rule id")
     assert not problems, "\n".join(problems)
 
@@ -296,6 +297,8 @@ def test_troubleshooting_gives_each_failure_a_symptom_cause_fix_and_what_catches
                 assert names, f"{title}: `hfspace validate` without a rule id"
                 assert set(names) <= RULE_IDS, f"{title}: not rule ids: {set(names) - RULE_IDS}"
                 named |= set(names)
+            elif spans[0] == "hfspace doctor":
+                assert names and set(names) <= DOCTOR_IDS, f"{title}: not doctor cause ids: {set(names) - DOCTOR_IDS}"
             elif spans[0] == "hfspace check":
                 assert names, f"{title}: `hfspace check` without a check name"
                 for name in names:

@@ -41,6 +41,16 @@ BUILDING (RUNNING_BUILDING while a previous app still serves) -> BUILD_ERROR, or
 not answer within `startup_timeout`) with `errorMessage` and the app's output in the run log.
 An app that exits later also turns RUNNING into RUNTIME_ERROR.
 
+A test hook, `seed(space_id, files, stage=..., error=..., build_log=[...], run_log=[...],
+variables=..., secrets=..., hardware=..., current_hardware=..., host=..., logs_status=...)`, puts a
+Space straight into a state as the Hub would report it (RUNTIME_ERROR with a launch timeout, a
+build killed by memory, a scheduling failure, a log endpoint that answers 404 or 500), so every
+cause `hfspace doctor` names can be tested through the real client. The error messages and log
+lines the tests seed are quoted from public reports (each test cites its thread). Three are
+not known from a report of a Space and are the software's own words instead: a run log with
+a server bound to 127.0.0.1 (uvicorn's start-up line), a crash loop (the Hub's start-up
+banner, twice), and `[Errno 30] Read-only file system` (Python's message).
+
 Where it departs from the real Hub:
 - Only Space repositories; no models/datasets, branches, tags, pull requests, pagination,
   `expand` on trees, commit history endpoints or discussions.
@@ -95,6 +105,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Protocol
@@ -610,6 +621,8 @@ class Space:
     secret_values: dict[str, str] = field(default_factory=dict)
     hardware: str = "cpu-basic"
     # runtime
+    current_hardware: str | None = None  # seeded: what runs now (None: as the stage implies)
+    logs_status: int | None = None  # seeded: the log endpoint answers this status instead of the logs
     stage: str = "NO_APP_FILE"
     error: str | None = None
     gen: int = 0
@@ -757,6 +770,54 @@ class HubEmulator:
     def stage(self, space_id: str) -> str:
         with self.cond:
             return self.spaces[space_id].stage
+
+    # -- a test hook: a Space put straight into a state, as the Hub would show it
+
+    def seed(
+        self,
+        space_id: str,
+        files: Mapping[str, str | bytes],
+        *,
+        stage: str,
+        error: str | None = None,
+        build_log: Iterable[str] = (),
+        run_log: Iterable[str] = (),
+        variables: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        hardware: str = "cpu-basic",
+        current_hardware: str | None = None,
+        host: str | None = None,
+        logs_status: int | None = None,
+        visibility: str = "public",
+        committed_minutes_ago: float = 0,
+    ) -> None:
+        """Create `space_id` holding `files`, in `stage`, with `error` as its runtime errorMessage and
+        these log lines, without building or running anything. `logs_status` makes the log endpoint
+        answer that HTTP status (404, 500) instead; `host` is the URL its app answers on (RUNNING);
+        `committed_minutes_ago` dates its last commit (a build queued that long)."""
+        data = {path: value.encode() if isinstance(value, str) else value for path, value in files.items()}
+        commit = make_commit(None, data, "Seeded by a test", "")
+        if committed_minutes_ago:
+            stamp = datetime.fromtimestamp(time.time() - committed_minutes_ago * 60, UTC)
+            commit.date = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        try:
+            card = front_matter(data.get("README.md")) or {}
+        except CardError:
+            card = {}
+        space = Space(space_id, str(card.get("sdk", "docker")), visibility, commit.date, [commit], hardware=hardware)
+        space.variables = {
+            k: {"value": v, "description": None, "updatedAt": now_iso()} for k, v in (variables or {}).items()
+        }
+        space.secrets = {k: {"description": None, "updatedAt": now_iso()} for k in (secrets or {})}
+        space.secret_values = dict(secrets or {})
+        space.stage, space.error, space.host = stage, error, host
+        space.current_hardware, space.logs_status = current_hardware, logs_status
+        space.build_log = LogBuffer(closed=True)
+        space.build_log.lines = [(now_iso(), line) for line in build_log]
+        space.run_log = LogBuffer(closed=True)
+        space.run_log.lines = [(now_iso(), line) for line in run_log]
+        with self.cond:
+            self.spaces[space_id] = space
 
     # -- the Space lifecycle
 
@@ -972,7 +1033,8 @@ class HubEmulator:
             data = {
                 "stage": space.stage,
                 "hardware": {
-                    "current": space.hardware if space.stage in ("RUNNING", "RUNNING_BUILDING") else None,
+                    "current": space.current_hardware
+                    or (space.hardware if space.stage in ("RUNNING", "RUNNING_BUILDING") else None),
                     "requested": space.hardware,
                 },
                 "storage": None,
@@ -1553,6 +1615,9 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.hub
         with hub.cond:
             buffer = space.build_log if kind == "build" else space.run_log
+            failing = space.logs_status
+        if failing:
+            raise HttpError(failing, f"Failed to load logs: {HTTPStatus(failing).phrase}")
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")

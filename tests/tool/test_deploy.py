@@ -154,23 +154,23 @@ def test_dry_run_lists_the_plan_and_touches_nothing(deploy, emulator, tmp_path):
     assert writes == []
 
 
-def test_a_folder_that_fails_to_build_exits_non_zero_with_its_build_log(deploy, tmp_path):
+def test_a_folder_that_fails_to_build_exits_non_zero_with_doctors_diagnosis(deploy, tmp_path):
     folder = copy_space("python-backend", tmp_path)
     dockerfile = (folder / "Dockerfile").read_text()
     (folder / "Dockerfile").write_text(dockerfile.replace('CMD ["gunicorn"', 'CMD ["no-such-server"'))
     result = deploy("deploy", str(folder), "--space", "me/broken-build")
     assert result.returncode == 1
-    assert "BUILD_ERROR" in result.stderr
-    assert "build | " in result.stderr and "no-such-server" in result.stderr
+    assert "me/broken-build: BUILD_ERROR on " in result.stderr  # the diagnosis, in place of a raw log tail
+    assert "evidence: " in result.stderr and "no-such-server" in result.stderr
     assert result.stderr.strip().splitlines()[-2] == "error: me/broken-build ended in BUILD_ERROR"
 
 
-def test_an_app_that_crashes_at_start_shows_its_run_log(deploy, tmp_path):
+def test_an_app_that_crashes_at_start_shows_the_run_log_lines_of_its_error(deploy, tmp_path):
     folder = copy_space("python-backend", tmp_path)
     result = deploy("deploy", str(folder), "--space", "me/crash", "--var", "LOG_LEVEL=loud")
     assert result.returncode == 1
-    assert "RUNTIME_ERROR" in result.stderr
-    assert 'run | invalid configuration: LOG_LEVEL="loud"' in result.stderr
+    assert "me/crash: RUNTIME_ERROR on " in result.stderr
+    assert 'invalid configuration: LOG_LEVEL="loud"' in result.stderr
 
 
 def test_validation_errors_stop_the_deploy_unless_forced(deploy, emulator, tmp_path):
