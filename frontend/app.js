@@ -13,7 +13,18 @@ const BADGES = {
   timeout: { icon: '◔', text: 'Timed out' },
 };
 
-const settings = resolveSettings(config, window.location.search);
+/** spaces.json: {SPACE NAME: URL}, what `make run` serves or what `hfspace deploy --all` wrote. */
+async function loadWiring() {
+  try {
+    const response = await fetch('spaces.json', { cache: 'no-cache' });
+    if (response.ok) return await response.json();
+  } catch {
+    // reported below, as a backend without a URL
+  }
+  return {};
+}
+
+const settings = resolveSettings(config, window.location.search, await loadWiring());
 const cards = new Map(); // key -> {backend, root, samples, state, busy}
 let timer = null;
 let paused = settings.startPaused;
@@ -70,7 +81,7 @@ function buildCard(backend) {
   title.id = titleId;
   title.textContent = backend.name;
   const link = $(root, '.url-link');
-  link.href = backend.url;
+  link.href = backend.url ?? '';
   link.textContent = backend.url;
   const preflight = $(root, '.preflight');
   const preflightTitle = $(root, '.preflight-title');
@@ -151,6 +162,10 @@ async function runPreflight(card) {
 
 async function checkBackend(card) {
   const { backend, root } = card;
+  if (backend.url === null) {
+    showState(card, 'network', 'No URL for this backend (see above).');
+    return;
+  }
   root.setAttribute('aria-busy', 'true');
   try {
     let status;
@@ -234,7 +249,7 @@ function schedule() {
 function fillForm() {
   for (const backend of settings.backends) {
     const input = document.getElementById(`url-${backend.key}`);
-    if (input) input.value = backend.url;
+    if (input) input.value = backend.url ?? '';
   }
   document.getElementById('interval').value = String(settings.startPaused ? 0 : settings.intervalSeconds);
 }

@@ -1,10 +1,11 @@
-// The dashboard's defaults: what `make run` serves on this machine. Edit these
-// for a deployed Space (each backend's https://OWNER-NAME.hf.space URL), or
-// override them per visit with query parameters: ?python=URL&node=URL&interval=S
+// The dashboard's settings. Each backend's URL comes from spaces.json, by the
+// name of its Space in spaces.toml: `make run`'s local ports here, the URLs the
+// Hub reports once `hfspace deploy --all` has written it into the deployed
+// Space. A visit can override them with query parameters: ?python=URL&node=URL&interval=S
 export default {
   backends: [
-    { key: 'python', name: 'Python backend', url: 'http://localhost:7860' },
-    { key: 'node', name: 'Node.js backend', url: 'http://localhost:7861' },
+    { key: 'python', name: 'Python backend', space: 'python-backend' },
+    { key: 'node', name: 'Node.js backend', space: 'nodejs-backend' },
   ],
   // Seconds between automatic refreshes; 0 starts paused.
   intervalSeconds: 10,

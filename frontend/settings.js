@@ -1,4 +1,5 @@
-// The settings a visit runs with: config.js, overridden by the page's query
+// The settings a visit runs with: config.js and the backends' URLs from
+// spaces.json (`wiring`, {SPACE NAME: URL}), overridden by the page's query
 // parameters (?python=URL&node=URL&interval=SECONDS). A bad value is reported
 // and the default kept, so a typo in a shared link never blanks the page.
 
@@ -15,20 +16,23 @@ function cleanUrl(raw) {
   return url.href.replace(/\/+$/, '');
 }
 
-export function resolveSettings(config, search) {
+export function resolveSettings(config, search, wiring = {}) {
   const params = new URLSearchParams(search);
   const problems = [];
 
   const backends = config.backends.map((backend) => {
     const raw = params.get(backend.key);
-    const fallback = cleanUrl(backend.url) ?? backend.url;
-    if (raw === null || raw.trim() === '') return { ...backend, url: fallback, overridden: false };
-    const url = cleanUrl(raw.trim());
-    if (url === null) {
-      problems.push(`?${backend.key}=${raw} is not an http(s) URL without query or fragment; using ${fallback}.`);
-      return { ...backend, url: fallback, overridden: false };
+    const wired = typeof wiring[backend.space] === 'string' ? wiring[backend.space] : null;
+    const fallback = wired === null ? null : cleanUrl(wired);
+    const given = raw === null || raw.trim() === '' ? null : cleanUrl(raw.trim());
+    if (raw !== null && raw.trim() !== '' && given === null) {
+      problems.push(`?${backend.key}=${raw} is not an http(s) URL without query or fragment; using ${fallback ?? 'none'}.`);
     }
-    return { ...backend, url, overridden: true };
+    if (given !== null) return { ...backend, url: given, overridden: true };
+    if (fallback === null) {
+      problems.push(`spaces.json has no http(s) URL for ${backend.space}: pass ?${backend.key}=URL.`);
+    }
+    return { ...backend, url: fallback, overridden: false };
   });
 
   const defaultInterval = Number(config.intervalSeconds) > 0 ? Number(config.intervalSeconds) : 10;

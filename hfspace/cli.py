@@ -31,6 +31,18 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+Token = Annotated[
+    str | None, typer.Option("--token", help="Default: HF_TOKEN, else `hf auth login`'s.", show_default=False)
+]
+DeployTimeout = Annotated[
+    float, typer.Option("--timeout", metavar="SECONDS", min=1, help="How long to wait for the build and start.")
+]
+WriteToken = Annotated[
+    str | None,
+    typer.Option("--token", help="A write token. Default: HF_TOKEN, else `hf auth login`'s.", show_default=False),
+]
+
+
 def fail(error: HfspaceError) -> typer.Exit:
     """Print an HfspaceError the way every command does; the Exit to raise."""
     err.print(f"[bold red]error:[/] {error.message}", markup=True)
@@ -107,7 +119,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _print_check(report) -> None:
+def _print_check(report, console: Console = out) -> None:
     """One `hfspace check` report as a table: check, result, detail, milliseconds."""
     from rich.table import Table
     from rich.text import Text
@@ -126,7 +138,7 @@ def _print_check(report) -> None:
             Text(result.name), Text(result.status, style=styles[result.status]), Text(result.detail),
             f"{result.duration_ms:.0f}",
         )  # fmt: skip
-    out.print(table)
+    console.print(table)
 
 
 @app.command()
@@ -430,13 +442,11 @@ def deploy(
         bool, typer.Option("--dry-run", help="Show what would be created, set, uploaded and deleted; change nothing.")
     ] = False,
     restart: Annotated[bool, typer.Option("--restart", help="Restart the Space even when nothing changed.")] = False,
-    timeout: Annotated[
-        float, typer.Option("--timeout", metavar="SECONDS", min=1, help="How long to wait for the build and start.")
-    ] = 1800.0,
-    token: Annotated[
-        str | None,
-        typer.Option("--token", help="A write token. Default: HF_TOKEN, else `hf auth login`'s.", show_default=False),
-    ] = None,
+    no_rollback: Annotated[
+        bool, typer.Option("--no-rollback", help="Leave a revision that fails in place (default: roll back).")
+    ] = False,
+    timeout: DeployTimeout = 1800.0,
+    token: WriteToken = None,
 ) -> None:
     """Deploy a Space folder to its Space, wait until it runs, and check that it answers.
 
@@ -447,7 +457,17 @@ def deploy(
     copies; never a .env, tests or the .gitignore), and deletes what is gone. Then it
     waits for the new build (not the previous one), and runs `hfspace check` against
     the URL the Hub reports. An unchanged folder makes no commit and no rebuild.
-    The Hub is HF_ENDPOINT (default https://huggingface.co).
+
+    A revision that runs and passes its check is recorded as good (a tag
+    `hfspace-good-<sha>` on the Space's repository). One that fails to build, to start,
+    or its check is rolled back: a new commit restores the files of the last good
+    revision (the failed commit stays in the history); the deploy still exits 1, with
+    doctor's diagnosis. --no-rollback leaves the failed revision in place.
+
+    --all deploys spaces.toml's Spaces, those that others call (`calls = [...]`) first:
+    each gets CORS_ORIGINS naming its callers' origins as the Hub reports them (unless
+    --var sets it) and is checked for CORS from each; a caller gets spaces.json, the
+    URLs of the Spaces it calls. The Hub is HF_ENDPOINT (default https://huggingface.co).
     """
     from hfspace import deploy as deploying
     from hfspace import hub, settings
@@ -457,14 +477,16 @@ def deploy(
         raise fail(HfspaceError("--private and --protected exclude each other", hint="choose one"))
     visibility = "private" if private else "protected" if protected else None
     try:
+        plan = None  # spaces.toml's Spaces, when the target is one of them: its wiring applies
         if all_folders:
             if folder or space_id:
                 raise HfspaceError("--all deploys every folder of the plan", hint="drop DIR and --space, or --all")
-            targets = hub.read_targets(Path(config), owner)
+            targets = plan = hub.read_targets(Path(config), owner)
         elif space_id:
             targets = [hub.Target(Path(folder or "."), hub.check_space_id(space_id))]
         else:
             targets = [hub.target_for(Path(folder or "."), Path(config), owner)]
+            plan = hub.read_targets(Path(config), owner)
         given = {
             "visibility": visibility,
             "hardware": hardware,
@@ -472,24 +494,24 @@ def deploy(
             "secrets": settings.secrets(secrets or [], os.environ, secrets_file, _ask_secret),
         }
         api = hub.connect(token)
-        urls = []
-        for target in targets:
-            prepared = deploying.prepare(api, load(target.folder), target.space_id, **given)
-            url = deploying.deploy(
-                api, prepared, _render_deploy, force=force, dry_run=dry_run, restart=restart, timeout=timeout
+        options = {"force": force, "dry_run": dry_run, "restart": restart, "rollback": not no_rollback}
+        if plan:
+            urls = deploying.deploy_all(
+                api, targets, _render_deploy, given=given, plan=plan, timeout=timeout, **options
             )
-            if url:
-                urls.append((target.space_id, url))
+        else:
+            prepared = deploying.prepare(api, load(targets[0].folder), targets[0].space_id, **given)
+            deploying.deploy(api, prepared, _render_deploy, timeout=timeout, **options)
     except HfspaceError as error:
         raise fail(error) from None
-    if len(targets) > 1 and not dry_run:
+    if all_folders and not dry_run:
         from rich.table import Table
 
         table = Table(title="deployed", title_justify="left", title_style="bold")
         table.add_column("space")
         table.add_column("url")
         for space_id_, url in urls:
-            table.add_row(space_id_, url)
+            table.add_row(space_id_, url or "")
         out.print(table)
 
 
@@ -536,6 +558,8 @@ def _render_deploy(event) -> None:
         err.print(f"{event.space}: {event.stage}")
     elif isinstance(event, deploying.Failed):
         _print_diagnosis(err, event.diagnosis)
+    elif isinstance(event, deploying.RollingBack):
+        err.print(f"{event.space}: [bold yellow]rolling back[/] to {event.revision[:12]}, its last good revision")
     elif isinstance(event, deploying.Checked):
         _print_check(event.report)
     elif isinstance(event, deploying.Deployed):
@@ -567,12 +591,11 @@ def _print_plan(plan) -> None:
 @app.command()
 def status(
     space_id: Annotated[str, typer.Argument(metavar="OWNER/NAME", help="The Space.")],
-    token: Annotated[
-        str | None, typer.Option("--token", help="Default: HF_TOKEN, else `hf auth login`'s.", show_default=False)
-    ] = None,
+    token: Token = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
-    """Show a Space's stage, hardware, URL, current commit, and its error message if any."""
+    """Show a Space's stage, hardware, URL, current commit, its last good revision (`good`: the
+    last one `hfspace deploy` saw run and pass its check), and its error message if any."""
     import json
 
     from hfspace import hub
@@ -597,9 +620,7 @@ def status(
 @app.command()
 def doctor(
     space_id: Annotated[str, typer.Argument(metavar="OWNER/NAME", help="The Space.")],
-    token: Annotated[
-        str | None, typer.Option("--token", help="Default: HF_TOKEN, else `hf auth login`'s.", show_default=False)
-    ] = None,
+    token: Token = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
 ) -> None:
     """Say why a live Space is failing, in plain words, with the fix.
@@ -629,6 +650,157 @@ def doctor(
     else:
         _print_diagnosis(out, diagnosis)
     raise typer.Exit(diagnosis.exit_code)
+
+
+@app.command()
+def rollback(
+    space_id: Annotated[str, typer.Argument(metavar="OWNER/NAME", help="The Space.")],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", metavar="REV", help="A commit (or its first hex digits), tag or branch: restore this instead."
+        ),
+    ] = None,
+    timeout: DeployTimeout = 1800.0,
+    token: WriteToken = None,
+) -> None:
+    """Put a Space back on its last good revision (before its head), or on REV, from any machine.
+
+    One new commit restores exactly that revision's files (adding, changing and deleting);
+    the history keeps everything. Then it waits for the build and checks the Space like
+    deploy does. Good revisions are the tags `hfspace-good-<sha>` that deploy records on
+    the Space's repository, so this needs nothing local: no clone, no folder, no cache.
+    """
+    from hfspace import deploy as deploying
+    from hfspace import hub
+
+    try:
+        deploying.rollback(hub.connect(token), space_id, _render_deploy, to=to, timeout=timeout)
+    except HfspaceError as error:
+        raise fail(error) from None
+
+
+preview_app = typer.Typer(
+    help="A private Space per pull request, OWNER/NAME-pr-N: open (or update), close, prune.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(preview_app, name="preview")
+ProductionSpace = Annotated[
+    str | None,
+    typer.Option(
+        "--space",
+        metavar="OWNER/NAME",
+        help="The production Space the preview is of (default: DIR's in spaces.toml).",
+        show_default=False,
+    ),
+]
+PlanFolder = Annotated[
+    str | None,
+    typer.Argument(metavar="[DIR]", help="A Space folder of spaces.toml: its Space (instead of --space)."),
+]
+PullRequest = Annotated[int, typer.Option("--pr", metavar="N", help="The pull request's number.")]
+
+
+def _production_space(folder: str | None, space_id: str | None) -> str:
+    """--space, else the folder's Space in spaces.toml (its owner replaced by HFSPACE_OWNER)."""
+    from hfspace import hub
+
+    if space_id:
+        return hub.check_space_id(space_id)
+    if folder is None:
+        raise HfspaceError("which Space? pass --space OWNER/NAME, or a folder of spaces.toml")
+    return hub.target_for(Path(folder), Path("spaces.toml")).space_id
+
+
+@preview_app.command("open")
+def preview_open(
+    folder: Annotated[str, typer.Argument(metavar="DIR", help="The Space folder as the pull request has it.")],
+    pr: PullRequest,
+    space_id: ProductionSpace = None,
+    with_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--with-secrets",
+            help="Also set the production Space's secrets, each from the environment variable of its name. "
+            "Never for a pull request from a fork.",
+        ),
+    ] = False,
+    timeout: DeployTimeout = 1800.0,
+    token: WriteToken = None,
+) -> None:
+    """Deploy DIR to the private Space OWNER/NAME-pr-N (created when missing; updated in place when
+    it exists) with the production Space's variables, wait, check, and print a Markdown summary on
+    stdout (for a pull-request comment). Progress goes to stderr. Exits 1 when the preview fails."""
+    from hfspace import hub, preview
+
+    try:
+        summary = preview.open_preview(
+            hub.connect(token), folder, _production_space(folder, space_id), pr, _render_progress,
+            with_secrets=with_secrets, environ=dict(os.environ), timeout=timeout,
+        )  # fmt: skip
+    except HfspaceError as error:
+        raise fail(error) from None
+    out.print(summary.markdown(), markup=False, emoji=False, end="")
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+@preview_app.command("close")
+def preview_close(
+    pr: PullRequest,
+    folder: PlanFolder = None,
+    space_id: ProductionSpace = None,
+    token: WriteToken = None,
+) -> None:
+    """Delete the preview of pull request N (nothing to do when there is none)."""
+    from hfspace import hub, preview
+
+    try:
+        space_id = _production_space(folder, space_id)
+        deleted = preview.close_preview(hub.connect(token), space_id, pr)
+    except HfspaceError as error:
+        raise fail(error) from None
+    target = preview.preview_id(space_id, pr)
+    out.print(f"deleted {target}" if deleted else f"{target} does not exist: nothing to delete", markup=False)
+
+
+@preview_app.command("prune")
+def preview_prune(
+    open_prs: Annotated[
+        str,
+        typer.Option("--open", metavar="N,N", help="The pull requests still open (comma-separated; '' when none is)."),
+    ],
+    folder: PlanFolder = None,
+    space_id: ProductionSpace = None,
+    token: WriteToken = None,
+) -> None:
+    """Delete the previews (OWNER/NAME-pr-N) of every pull request not listed in --open."""
+    from hfspace import hub, preview
+
+    try:
+        numbers = {int(part) for part in open_prs.replace(" ", "").split(",") if part}
+    except ValueError:
+        raise fail(HfspaceError(f'--open "{open_prs}": expected pull request numbers, such as 3,9')) from None
+    try:
+        deleted = preview.prune(hub.connect(token), _production_space(folder, space_id), numbers)
+    except HfspaceError as error:
+        raise fail(error) from None
+    for each in deleted:
+        out.print(f"deleted {each}", markup=False)
+    out.print(f"{len(deleted)} preview(s) deleted", markup=False)
+
+
+def _render_progress(event) -> None:
+    """A deploy's events, all on stderr (stdout is kept for what a command prints as its result)."""
+    from hfspace import deploy as deploying
+
+    if isinstance(event, deploying.Checked):
+        _print_check(event.report, err)
+    elif isinstance(event, deploying.Deployed):
+        err.print(event.url or f"{event.space} runs", markup=False)
+    else:
+        _render_deploy(event)
 
 
 def _print_diagnosis(console: Console, diagnosis) -> None:

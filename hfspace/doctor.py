@@ -89,6 +89,7 @@ class Pattern:
     stages: tuple[str, ...] = ()  # only in these stages (none: any)
     when: Callable[[re.Match, Facts], bool] | None = None
     supersedes: tuple[str, ...] = ()  # causes this one explains better, dropped when it is found
+    generic: bool = False  # a catch-all: dropped when any other cause is found
     ref: str = ""  # a public report showing the text
 
 
@@ -309,6 +310,24 @@ CAUSES: tuple[Pattern, ...] = (
         stages=("BUILD_ERROR",),
         ref="https://github.com/TUMcps/human-robot-gym/issues/10",
     ),
+    # BuildKit's line for any RUN step that fails, as the Hub's build log shows it:
+    # huggingface.co/spaces/Plachta/VITS-Umamusume-voice-synthesizer/discussions/23 (exit code: 1);
+    # the Space page's own summary: huggingface.co/spaces/Sirisha335/ExtraaLearn_API
+    # ("Job failed with exit code: 1. Reason: cache miss: ... RUN pip install ...").
+    Pattern(
+        "build-step-failed",
+        SPACE,
+        ("build", "error"),
+        r'process "(?:/bin/sh -c )?(?P<step>[^"]+)" did not complete successfully: exit code: (?P<code>\d+)'
+        r"|Job failed with exit code: (?P<code2>\d+)(?:\. Reason: .*?cache miss: \[[^\]]+\] (?P<step2>RUN [^{]+?)"
+        r"(?= cache miss:| \{|$))?",
+        "a build step exited with code {code}" + "{step_said}",
+        "the build log lines just above it say why; run the same build locally with `hfspace up --docker DIR` "
+        "(`hf spaces logs OWNER/NAME --build` shows the whole log)",
+        stages=("BUILD_ERROR",),
+        generic=True,
+        ref="https://huggingface.co/spaces/Plachta/VITS-Umamusume-voice-synthesizer/discussions/23",
+    ),
     # huggingface.co/spaces/Menouar/LLM-FineTuning-Notebook-Generator/discussions/1 (the Hub's own mount)
     Pattern(
         "lfs-mount-failure",
@@ -518,6 +537,7 @@ def diagnose(facts: Facts) -> list[Cause]:
             fields.setdefault("path", "a path")
             fields.setdefault("name", "")
             fields.setdefault("pkg", "")
+            fields["step_said"] = f": {' '.join(named['step'].split())[:160]}" if named.get("step") else ""
             fields["requested"] = facts.requested or facts.hardware or "its hardware"
             fields["hardware"] = facts.hardware or facts.requested or "its hardware"
             summary = pattern.summary.format(m=groups, **{k: v for k, v in fields.items() if k != "m"})
@@ -532,6 +552,9 @@ def diagnose(facts: Facts) -> list[Cause]:
             found.append(Cause(pattern.id, pattern.owner, summary, evidence, fix, rule))
             break
     dropped = {gone for cause in found for pattern in CAUSES if pattern.id == cause.id for gone in pattern.supersedes}
+    generic = {pattern.id for pattern in CAUSES if pattern.generic}
+    if any(cause.id not in generic for cause in found):
+        dropped |= generic
     return [cause for cause in found if cause.id not in dropped]
 
 

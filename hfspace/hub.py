@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -35,8 +37,8 @@ from pathlib import Path
 import httpx2
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from huggingface_hub.utils import disable_progress_bars, validate_repo_id
 from huggingface_hub.utils import logging as hf_logging
-from huggingface_hub.utils import validate_repo_id
 
 from hfspace.errors import HfspaceError
 from hfspace.space import Space
@@ -131,6 +133,7 @@ class Plan:
     uploads: list[str] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     source: str = ""
+    generated: dict[str, bytes] = field(default_factory=dict, repr=False)  # files the deploy writes (wiring)
 
     def as_dict(self) -> dict:
         return {
@@ -243,7 +246,12 @@ def apply(api: HfApi, plan: Plan, on_event: Event) -> Applied:
             on_event(f"created {space_id} (sdk: {plan.sdk}{', ' + plan.visibility if plan.visibility else ''})")
         before = api.space_info(space_id).sha
         root = Path(plan.folder)
-        operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(root / p)) for p in plan.uploads]
+        operations = [
+            CommitOperationAdd(
+                path_in_repo=p, path_or_fileobj=plan.generated[p] if p in plan.generated else str(root / p)
+            )
+            for p in plan.uploads
+        ]
         operations += [CommitOperationDelete(path_in_repo=p) for p in plan.deletes]
         message = f"Deploy {root.name}" + (f" from {plan.source}" if plan.source else "")
         info = api.create_commit(space_id, operations, repo_type="space", commit_message=message)
@@ -254,6 +262,16 @@ def apply(api: HfApi, plan: Plan, on_event: Event) -> Applied:
             if values:
                 on_event(f"set {len(values)} {kind}(s): {', '.join(sorted(values))}")
     return Applied(committed=info.oid != before, commit=info.oid, before=before)
+
+
+def ensure_exists(api: HfApi, space_id: str, sdk: str, visibility: str | None, hardware: str | None) -> bool:
+    """Create the Space when it does not exist (its card's sdk); whether it was created."""
+    with hub_errors(space_id, sdk):
+        if api.repo_exists(space_id, repo_type="space"):
+            return False
+        kwargs = {"visibility": visibility} if visibility else {}
+        api.create_repo(space_id, repo_type="space", space_sdk=sdk, space_hardware=hardware, exist_ok=True, **kwargs)
+    return True
 
 
 def restart(api: HfApi, space_id: str) -> None:
@@ -273,6 +291,7 @@ class Status:
     commit: str | None
     error: str | None
     private: bool | None = None
+    good: str | None = None  # the last revision a deploy found RUNNING and passing its check
 
     def as_dict(self) -> dict:
         return {
@@ -281,6 +300,7 @@ class Status:
             "hardware": self.hardware,
             "url": self.url,
             "commit": self.commit,
+            "good": self.good,
             "error": self.error,
             "private": self.private,
         }
@@ -298,6 +318,7 @@ def status(api: HfApi, space_id: str) -> Status:
     with hub_errors(space_id):
         info = api.space_info(space_id)
         runtime = api.get_space_runtime(space_id)
+    good = good_revision(api, space_id)
     return Status(
         space_id=space_id,
         stage=runtime.stage,
@@ -306,6 +327,7 @@ def status(api: HfApi, space_id: str) -> Status:
         commit=info.sha,
         error=runtime.raw.get("errorMessage"),
         private=info.private,
+        good=good.commit if good else None,
     )
 
 
@@ -351,6 +373,89 @@ def wait(
                 last = stage
 
 
+# --- good revisions, kept on the Hub as tags ----------------------------------------------------------------
+
+GOOD_TAG = "hfspace-good-"  # + the commit's first 12 hex digits: a revision a deploy found healthy
+
+
+@dataclass(frozen=True)
+class Revision:
+    commit: str
+    title: str
+    good: bool
+
+
+def history(api: HfApi, space_id: str) -> list[Revision]:
+    """The Space's commits, newest first, each marked good when a good tag points at it."""
+    with hub_errors(space_id):
+        tags = {
+            ref.target_commit
+            for ref in api.list_repo_refs(space_id, repo_type="space").tags
+            if ref.name.startswith(GOOD_TAG)
+        }
+        commits = api.list_repo_commits(space_id, repo_type="space")
+    return [Revision(c.commit_id, c.title, c.commit_id in tags) for c in commits]
+
+
+def good_revision(api: HfApi, space_id: str, *, before: str | None = None) -> Revision | None:
+    """The newest good revision; with `before`, the newest one older than that commit."""
+    revisions = history(api, space_id)
+    if before is not None:
+        index = next((i for i, r in enumerate(revisions) if r.commit.startswith(before)), None)
+        revisions = revisions[index + 1 :] if index is not None else []
+    return next((r for r in revisions if r.good), None)
+
+
+def mark_good(api: HfApi, space_id: str, commit: str) -> str:
+    """Tag `commit` as good on the Hub (a tag changes no file: the Space is not rebuilt). The tag."""
+    tag = GOOD_TAG + commit[:12]
+    with hub_errors(space_id):
+        api.create_tag(space_id, tag=tag, revision=commit, repo_type="space", exist_ok=True)
+    return tag
+
+
+def resolve_revision(api: HfApi, space_id: str, rev: str) -> str:
+    """The full commit id a revision (a commit id or its first 4+ hex digits, a tag, a branch) names;
+    one error line otherwise."""
+    revisions = history(api, space_id)
+    prefix = rev.lower() if re.fullmatch(r"[0-9a-fA-F]{4,40}", rev) else None
+    match = next((r.commit for r in revisions if prefix and r.commit.startswith(prefix)), None)
+    if match is None:
+        with hub_errors(space_id):
+            refs = api.list_repo_refs(space_id, repo_type="space")
+        match = {ref.name: ref.target_commit for ref in [*refs.tags, *refs.branches]}.get(rev)
+    if match is None:
+        raise HfspaceError(
+            f"{space_id} has no revision {rev}", hint=f"`hfspace status {space_id}` shows the last good one"
+        )
+    return match
+
+
+@dataclass(frozen=True)
+class Restored:
+    commit: str
+    files: int  # what the commit holds
+    deleted: int
+    committed: bool  # False: the head already held exactly those files (the Hub made no commit)
+
+
+def restore(api: HfApi, space_id: str, revision: str, message: str) -> Restored:
+    """One new commit whose files are exactly those of `revision` (the history keeps what came
+    between)."""
+    with tempfile.TemporaryDirectory(prefix="hfspace-restore-") as tmp, hub_errors(space_id):
+        disable_progress_bars()
+        folder = Path(api.snapshot_download(repo_id=space_id, repo_type="space", revision=revision, local_dir=tmp))
+        wanted = {path for path in api.list_repo_files(space_id, repo_type="space", revision=revision)}
+        present = set(api.list_repo_files(space_id, repo_type="space"))
+        operations = [
+            CommitOperationAdd(path_in_repo=p, path_or_fileobj=(folder / p).read_bytes()) for p in sorted(wanted)
+        ]
+        operations += [CommitOperationDelete(path_in_repo=p) for p in sorted(present - wanted)]
+        before = api.space_info(space_id).sha
+        info = api.create_commit(space_id, operations, repo_type="space", commit_message=message)
+    return Restored(info.oid, len(wanted), len(present - wanted), info.oid != before)
+
+
 # --- the repository's deploy plan (spaces.toml) ---------------------------------------------------------------
 
 
@@ -358,6 +463,8 @@ def wait(
 class Target:
     folder: Path
     space_id: str
+    name: str = ""  # its entry's name in the plan
+    calls: tuple[str, ...] = ()  # the names of the plan's Spaces it calls (their URLs, their CORS)
 
 
 def read_targets(config: Path, owner: str | None = None) -> list[Target]:
@@ -385,11 +492,44 @@ def read_targets(config: Path, owner: str | None = None) -> list[Target]:
         folder, name = entry.get("folder"), entry.get("name") or entry.get("folder")
         if not folder:
             raise HfspaceError(f"{config}: a [[space]] entry has no folder")
-        targets.append(Target(config.parent / folder, check_space_id(f"{owner}/{name}")))
+        calls = entry.get("calls") or []
+        if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
+            raise HfspaceError(f"{config}: [[space]] {name}: `calls` is not a list of names")
+        targets.append(Target(config.parent / folder, check_space_id(f"{owner}/{name}"), str(name), tuple(calls)))
     ids = [t.space_id for t in targets]
     if len(set(ids)) != len(ids):
         raise HfspaceError(f"{config} sends two folders to one Space", hint="give each [[space]] its own name")
-    return targets
+    names = {t.name for t in targets}
+    for target in targets:
+        unknown = [c for c in target.calls if c not in names]
+        if unknown:
+            hint = f"name one of: {', '.join(sorted(names))}"
+            raise HfspaceError(
+                f"{config}: {target.name} calls {unknown[0]}, which is no [[space]] of the plan", hint=hint
+            )
+    return _callees_first(targets, config)
+
+
+def _callees_first(targets: list[Target], config: Path) -> list[Target]:
+    """The plan's order, moved so that each Space comes after those it calls; a cycle is an error."""
+    by_name = {t.name: t for t in targets}
+    done: list[Target] = []
+    visiting: set[str] = set()
+
+    def visit(target: Target) -> None:
+        if target in done:
+            return
+        if target.name in visiting:
+            raise HfspaceError(f"{config}: {target.name} calls itself through `calls`", hint="remove the cycle")
+        visiting.add(target.name)
+        for callee in target.calls:
+            visit(by_name[callee])
+        visiting.discard(target.name)
+        done.append(target)
+
+    for target in targets:
+        visit(target)
+    return done
 
 
 def target_for(folder: Path, config: Path, owner: str | None = None) -> Target:

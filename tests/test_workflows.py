@@ -1,5 +1,7 @@
-"""The GitHub Actions workflows: CI runs what .ci/run runs; deploy sends each changed folder to its Space."""
+"""The GitHub Actions workflows: CI runs what .ci/run runs; deploy sends each changed folder to its Space;
+preview opens a private Space per pull request and deletes it on close."""
 
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -39,13 +41,47 @@ def test_deploy_runs_on_pushes_to_main_that_change_a_space_folder():
     assert all(f'"{folder}"' in script.split("\n")[0] for folder in folders)
 
 
-def test_deploy_sends_each_folder_with_hfspace_and_the_token_secret():
+def test_deploy_sends_the_changed_folders_in_the_plans_order_with_the_token_secret():
     job = load("deploy.yml")["jobs"]["deploy"]
-    assert job["strategy"]["matrix"]["folder"] == "${{ fromJSON(needs.changes.outputs.folders) }}"
     (step,) = [step for step in job["steps"] if "hfspace deploy" in step.get("run", "")]
-    assert step["run"].startswith('.venv/bin/hfspace deploy "${{ matrix.folder }}"')
+    script = step["run"]
+    # Every folder at once is `deploy --all` (its wiring); else each changed one, callees first.
+    assert ".venv/bin/hfspace deploy --all" in script and '.venv/bin/hfspace deploy "$folder"' in script
+    assert step["env"]["FOLDERS"] == "${{ needs.changes.outputs.folders }}"
     assert step["env"]["HF_TOKEN"] == "${{ secrets.HF_TOKEN }}"
-    assert "HF_TOKEN" not in step["run"]  # never on a command line
+    assert "HF_TOKEN" not in script  # never on a command line
+    changes = load("deploy.yml")["jobs"]["changes"]["steps"][-1]["run"]
+    plan = tomllib.loads((ROOT / "spaces.toml").read_text())
+    callers = [entry["folder"] for entry in plan["space"] if entry.get("calls")]
+    order = re.search(r"for f in ([\w\- ]+); do", changes).group(1).split()
+    assert all(order.index(c) > order.index(callee) for c in callers for callee in _callees(plan, c))
+
+
+def _callees(plan: dict, folder: str) -> list[str]:
+    by_name = {entry["name"]: entry["folder"] for entry in plan["space"]}
+    entry = next(e for e in plan["space"] if e["folder"] == folder)
+    return [by_name[name] for name in entry["calls"]]
+
+
+def test_preview_opens_on_pull_requests_that_change_a_folder_and_closes_with_them():
+    preview = load("preview.yml")
+    trigger = preview["on"]["pull_request"]
+    assert set(trigger["types"]) == {"opened", "synchronize", "reopened", "closed"}
+    assert set(trigger["paths"]) == set(load("deploy.yml")["on"]["push"]["paths"])
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    jobs = preview["jobs"]
+    assert set(jobs) == {"open", "close"}
+    for job in jobs.values():
+        assert same_repo in job["if"]  # a fork's pull request gets no token, no secrets, no preview
+    opening = next(step for step in jobs["open"]["steps"] if "hfspace preview open" in step.get("run", ""))
+    assert "--with-secrets" in opening["run"] and '[ "$SAME_REPO" = true ]' in opening["run"]
+    assert opening["env"]["SAME_REPO"] == "${{ " + same_repo + " }}"
+    assert "HF_TOKEN" not in opening["run"] and "SPACE_SECRETS" in opening["env"]
+    comment = next(step for step in jobs["open"]["steps"] if "github-script" in step.get("uses", ""))
+    assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
+    closing = next(step for step in jobs["close"]["steps"] if "hfspace preview close" in step.get("run", ""))
+    assert "hfspace preview prune" in closing["run"]
+    assert preview["permissions"] == {"contents": "read", "pull-requests": "write"}
 
 
 def test_actionlint_finds_nothing():

@@ -74,7 +74,7 @@ def test_auto_refresh_runs_on_the_configured_interval_and_the_pause_button_stops
     assert _points(visit, "python") == ["spark-ok"] * 3
 
 
-def test_without_query_parameters_the_page_calls_the_config_urls(visit, site):
+def test_without_query_parameters_the_page_calls_the_urls_of_spaces_json(visit, site):
     visit.open(site.url())
 
     assert visit.card("python").locator(".url-link").inner_text() == "http://localhost:7860"
@@ -82,6 +82,45 @@ def test_without_query_parameters_the_page_calls_the_config_urls(visit, site):
     assert {"http://localhost:7860/", "http://localhost:7861/"} <= set(visit.requests)
     assert visit.page.get_by_label("Python backend URL").input_value() == "http://localhost:7860"
     assert visit.page.locator("#config-problems").is_hidden()
+
+
+def test_the_urls_come_from_spaces_json_as_deploy_writes_it(visit, fleet, tmp_path):
+    """What `hfspace deploy --all` does to the frontend Space: a spaces.json naming the backends'
+    Hub URLs. The same page, served with that file, calls them with no query parameter."""
+    import json
+    import shutil
+
+    from tests.browser.conftest import FRONTEND, _serve
+
+    python, node = fleet["python", "star"], fleet["node", "star"]
+    folder = tmp_path / "frontend"
+    shutil.copytree(FRONTEND, folder)
+    (folder / "spaces.json").write_text(json.dumps({"python-backend": python.url, "nodejs-backend": node.url}))
+    with _serve(folder) as deployed:
+        visit.open(deployed.url())
+        visit.wait_refreshes(1)
+        assert visit.card("python").locator(".url-link").inner_text() == python.url
+        services = (visit.field("python", "service"), visit.field("node", "service"))
+        assert services == ("python-backend", "nodejs-backend")
+        assert not any(":7860/" in url or ":7861/" in url for url in visit.requests)
+        assert visit.page.locator("#config-problems").is_hidden() and visit.errors == []
+
+
+def test_a_backend_spaces_json_does_not_name_is_reported_not_called(visit, fleet, tmp_path):
+    import json
+    import shutil
+
+    from tests.browser.conftest import FRONTEND, _serve
+
+    folder = tmp_path / "frontend"
+    shutil.copytree(FRONTEND, folder)
+    (folder / "spaces.json").write_text(json.dumps({"nodejs-backend": fleet["node", "star"].url}))
+    with _serve(folder) as deployed:
+        visit.open(deployed.url())
+        visit.wait_refreshes(1)
+        problems = visit.page.locator("#config-problems")
+        assert problems.is_visible() and "no http(s) URL for python-backend" in problems.inner_text()
+        assert visit.state("python") == "network" and visit.state("node") == "ok"
 
 
 def test_query_parameters_override_the_config(visit, site, fleet):

@@ -52,9 +52,11 @@ def test_the_config_defaults_are_the_ports_make_run_serves():
     command = re.search(r"hfspace up ([\w\- ]+) --port \$\(RUN_PORT\)", makefile).group(1).split()
     first = int(re.search(r"^RUN_PORT \?= (\d+)$", makefile, re.MULTILINE).group(1))
     config = (FRONTEND / "config.js").read_text()
+    wiring = json.loads((FRONTEND / "spaces.json").read_text())
     for name, key in (("python-backend", "python"), ("nodejs-backend", "node")):
         port = first + command.index(name)
-        assert re.search(rf"key: '{key}'.*url: 'http://localhost:{port}'", config), (name, port)
+        assert re.search(rf"key: '{key}'.*space: '{name}'", config), name
+        assert wiring[name] == f"http://localhost:{port}", (name, port)
 
 
 def _without_comments(text: str) -> str:

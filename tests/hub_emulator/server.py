@@ -29,6 +29,11 @@ Endpoints (`{id}` is `owner/name`, `{rev}` is `main` or a commit id):
                                                 there, then live lines until that build or run ends
                                                 (a no-follow client stops after ~5 s of silence, as
                                                 against the Hub)
+    GET    /api/spaces/{id}/refs                branches (main) and tags, each with its target commit
+    GET    /api/spaces/{id}/commits/{rev}       the history from {rev} back, newest first
+    POST   /api/spaces/{id}/tag/{rev}           a tag; it changes no file, so nothing rebuilds (409 if taken)
+    DELETE /api/spaces/{id}/tag/{tag}
+    GET    /api/spaces?author=&search=          the Spaces the token may see (private ones: its own, its orgs')
     *      LFS batch and Xet token endpoints    501 with a message saying the emulator stores no LFS/Xet
 
 Lifecycle after each commit (and after a restart or a change of variables or secrets): the
@@ -52,8 +57,9 @@ a server bound to 127.0.0.1 (uvicorn's start-up line), a crash loop (the Hub's s
 banner, twice), and `[Errno 30] Read-only file system` (Python's message).
 
 Where it departs from the real Hub:
-- Only Space repositories; no models/datasets, branches, tags, pull requests, pagination,
-  `expand` on trees, commit history endpoints or discussions.
+- Only Space repositories; no models/datasets, branches other than main, pull requests,
+  pagination, `expand` on trees or discussions. Every revision is kept: files, tree and
+  space_info at any commit or tag; commit history (`/commits/{rev}`), refs and tags.
 - No LFS and no Xet: preupload answers `lfs` for files over 10 MB, binary samples and
   `.gitattributes` LFS patterns (as the Hub decides), and the upload that follows fails with
   a 501 that says so. Small text files (every Space folder of this project) take the
@@ -75,7 +81,10 @@ Where it departs from the real Hub:
   Its "build" installs a Node folder's dependencies (`npm ci --omit=dev`, as the image build
   does) and checks that the Dockerfile has a CMD/ENTRYPOINT whose executable resolves; a
   Python folder runs on this process's interpreter environment.
-- Static Spaces report RUNNING without serving anything; gradio Spaces end in BUILD_ERROR.
+- Static Spaces report RUNNING without serving anything, at the `https://OWNER-NAME.static.hf.space`
+  address the Hub would give them from their creation; gradio Spaces end in BUILD_ERROR.
+- ProcessRunner's "build" fails by the Dockerfile's content only where a RUN step is plainly
+  `exit N` or `false` (DockerRunner really builds).
 - Readiness is "any HTTP answer to GET /"; hardware is always cpu-basic, nothing sleeps.
 - Every commit rebuilds, even one that changes nothing (the client makes no such commit).
 - Build stages last at least `min_build_seconds` (a ProcessRunner "build" takes
@@ -418,6 +427,13 @@ class ProcessRunner:
         if (space.files_dir / "package-lock.json").is_file():
             # What a Node image's build does: its production dependencies from the lockfile.
             self._install(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"], space, log)
+        for ins in load_space(space.files_dir).dockerfile.instructions:
+            step = re.fullmatch(r"(?:exit\s+(?P<code>[1-9]\d*)|false)", ins.rest.strip())
+            if ins.name == "RUN" and step:  # a step that fails, as `docker build` would run it
+                log(f"--> RUN {ins.rest.strip()}")
+                code = step.group("code") or "1"
+                log(f'ERROR: process "/bin/sh -c {ins.rest.strip()}" did not complete successfully: exit code: {code}')
+                raise BuildFailed(f"Job failed with exit code: {code}")
         argv, _ = self.command(space.files_dir)
         resolved = self.resolve(argv[0], space.files_dir)
         if resolved is None:
@@ -621,6 +637,7 @@ class Space:
     secret_values: dict[str, str] = field(default_factory=dict)
     hardware: str = "cpu-basic"
     # runtime
+    tags: dict[str, str] = field(default_factory=dict)  # tag name -> commit id
     current_hardware: str | None = None  # seeded: what runs now (None: as the stage implies)
     logs_status: int | None = None  # seeded: the log endpoint answers this status instead of the logs
     stage: str = "NO_APP_FILE"
@@ -654,9 +671,11 @@ class Space:
             return None
 
     def commit(self, rev: str) -> Commit | None:
-        rev = urllib.parse.unquote(rev)
+        rev = urllib.parse.unquote(rev).removeprefix("refs/heads/").removeprefix("refs/tags/")
         if rev == "main":
             return self.head
+        if rev in self.tags:
+            rev = self.tags[rev]
         return next((c for c in reversed(self.commits) if len(rev) >= 7 and c.oid.startswith(rev)), None)
 
 
@@ -1091,6 +1110,11 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("POST", SPACE + r"/restart", "restart"),
         ("POST", SPACE + r"/pause", "pause"),
         ("GET", SPACE + r"/logs/(?P<kind>build|run)", "logs"),
+        ("GET", SPACE + r"/refs", "refs"),
+        ("GET", SPACE + r"/commits/(?P<rev>[^/]+)", "commits"),
+        ("POST", SPACE + r"/tag/(?P<rev>[^/]+)", "create_tag"),
+        ("DELETE", SPACE + r"/tag/(?P<tag>[^/]+)", "delete_tag"),
+        ("GET", r"/api/spaces", "list_spaces"),
         ("GET", SPACE + r"/xet-(?:read|write)-token/.*", "no_lfs"),
         ("POST", r"/(?:spaces/)?[\w.-]+/[\w.-]+\.git/info/lfs/.*", "no_lfs"),
     ]
@@ -1327,6 +1351,8 @@ class _Handler(BaseHTTPRequestHandler):
                 space.secret_values[item["key"]] = str(item.get("value", ""))
             stage, problem, _ = precheck(initial.files)
             space.stage, space.error = stage or ("RUNNING" if sdk == "static" else "NO_APP_FILE"), problem
+            if sdk == "static":  # served by the Hub itself: its address is known from the start
+                space.host = f"https://{space.subdomain}.static.hf.space"
             self.hub.spaces[space_id] = space
         self._json(200, {"url": f"{self.hub.url}/spaces/{space_id}", "name": space_id, "id": uuid.uuid4().hex[:24]})
 
@@ -1641,6 +1667,69 @@ class _Handler(BaseHTTPRequestHandler):
                 idle_since = time.monotonic()
             if done:
                 return
+
+    # history, refs and tags
+
+    def h_refs(self, owner: str, name: str) -> None:
+        space, _ = self._space(owner, name)
+        with self.hub.cond:
+            head = space.head.oid
+            tags = dict(space.tags)
+        self._json(200, {
+            "branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": head}],
+            "converts": [],
+            "tags": [{"name": t, "ref": f"refs/tags/{t}", "targetCommit": oid} for t, oid in sorted(tags.items())],
+        })  # fmt: skip
+
+    def h_commits(self, owner: str, name: str, rev: str) -> None:
+        space, _ = self._space(owner, name)
+        with self.hub.cond:
+            commit = self._rev(space, rev)
+            by_id = {c.oid: c for c in space.commits}
+            history = []
+            while commit is not None:
+                history.append(commit)
+                commit = by_id.get(commit.parent) if commit.parent else None
+        author = [{"user": space.owner}]
+        self._json(200, [
+            {"id": c.oid, "authors": author, "date": c.date, "title": c.summary, "message": c.description}
+            for c in history
+        ])  # fmt: skip
+
+    def h_create_tag(self, owner: str, name: str, rev: str) -> None:
+        space, _ = self._space(owner, name, "write")
+        tag = str(self._json_body().get("tag", ""))
+        if not re.fullmatch(r"[\w.-]+", tag):
+            raise HttpError(400, f"Invalid tag name {tag!r}")
+        with self.hub.cond:
+            commit = self._rev(space, rev)
+            if tag in space.tags:
+                raise HttpError(409, f"Tag {tag} already exists")
+            space.tags[tag] = commit.oid  # a tag changes no file: the Space is not rebuilt
+        self._json(200, {})
+
+    def h_delete_tag(self, owner: str, name: str, tag: str) -> None:
+        space, _ = self._space(owner, name, "write")
+        tag = urllib.parse.unquote(tag)
+        with self.hub.cond:
+            if space.tags.pop(tag, None) is None:
+                raise HttpError(404, f"Tag {tag} not found", "RevisionNotFound")
+        self._json(200, {})
+
+    def h_list_spaces(self) -> None:
+        user = self._user(required=False)
+        author = (self.query.get("author") or [""])[0]
+        search = (self.query.get("search") or [""])[0].lower()
+        with self.hub.cond:
+            found = [
+                space for space in self.hub.spaces.values()
+                if (not author or space.owner == author) and search in space.id.lower()
+                and (space.visibility == "public" or self._member(user, space.owner))
+            ]  # fmt: skip
+            items = [{"_id": hashlib.sha1(s.id.encode(), usedforsecurity=False).hexdigest()[:24], "id": s.id,
+                      "author": s.owner, "private": s.visibility != "public", "sdk": s.sdk, "likes": 0,
+                      "lastModified": s.head.date, "tags": [s.sdk]} for s in found]  # fmt: skip
+        self._json(200, items)
 
     def h_no_lfs(self, **_) -> None:
         raise HttpError(501, NO_LFS)

@@ -8,9 +8,7 @@ local process) and reports its local URL as the Space's host.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ import requests
 
 from hfspace.space import load
 from tests.hub_emulator import HubEmulator, User
+from tests.tool.hub_cli import runner
 
 ROOT = Path(__file__).resolve().parents[2]
 HFSPACE = ROOT / ".venv" / "bin" / "hfspace"
@@ -47,19 +46,7 @@ def outputs() -> list[str]:
 @pytest.fixture
 def deploy(emulator, outputs, tmp_path):
     """deploy(*args, token=..., env=...) -> CompletedProcess of `hfspace <args>` against the emulator."""
-
-    def run(*args: str, token: str | None = WRITE_KEY, env: dict[str, str] | None = None, timeout: float = 180):
-        environ = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_ENDPOINT")}
-        environ.update({"HF_ENDPOINT": emulator.url, "HF_HOME": str(tmp_path / "hf-home"), **(env or {})})
-        if token is not None:
-            environ["HF_TOKEN"] = token
-        result = subprocess.run(
-            [str(HFSPACE), *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        outputs.append(result.stdout + result.stderr)
-        return result
-
-    return run
+    return runner(emulator, tmp_path / "hf-home", outputs, WRITE_KEY)
 
 
 def copy_space(name: str, tmp_path: Path) -> Path:
@@ -162,7 +149,11 @@ def test_a_folder_that_fails_to_build_exits_non_zero_with_doctors_diagnosis(depl
     assert result.returncode == 1
     assert "me/broken-build: BUILD_ERROR on " in result.stderr  # the diagnosis, in place of a raw log tail
     assert "evidence: " in result.stderr and "no-such-server" in result.stderr
-    assert result.stderr.strip().splitlines()[-2] == "error: me/broken-build ended in BUILD_ERROR"
+    # A first deploy: no revision passed before, so there is nothing to roll back to, and it says so.
+    assert result.stderr.strip().splitlines()[-2] == (
+        "error: me/broken-build: it ended in BUILD_ERROR; nothing to roll back to: "
+        "no revision of it has passed a deploy's check yet"
+    )
 
 
 def test_an_app_that_crashes_at_start_shows_the_run_log_lines_of_its_error(deploy, tmp_path):
@@ -237,19 +228,35 @@ def test_status_shows_stage_hardware_url_commit(deploy, emulator, tmp_path):
     assert status["commit"] == emulator.commit_ids("me/status")[-1]
 
 
-def test_deploy_all_sends_each_folder_to_its_own_space(deploy, emulator, tmp_path):
+def test_deploy_all_sends_each_folder_to_its_own_space_and_wires_them(deploy, emulator, tmp_path):
     for name in ("python-backend", "nodejs-backend", "frontend"):
         copy_space(name, tmp_path)
     plan = tmp_path / "spaces.toml"
-    plan.write_text((ROOT / "spaces.toml").read_text())
+    plan.write_text((ROOT / "spaces.toml").read_text())  # the frontend calls both backends
     result = deploy("deploy", "--all", "--config", str(plan), "--owner", "team", timeout=300)
     assert result.returncode == 0, result.stderr
-    assert emulator.spaces["team/frontend"].sdk == "static"
+    frontend = emulator.spaces["team/frontend"]
+    assert frontend.sdk == "static"
+    origin = frontend.host  # as the Hub reports it, https://team-frontend.static.hf.space
+    assert origin == "https://team-frontend.static.hf.space"
     hosts = {name: emulator.spaces[f"team/{name}"].host for name in ("python-backend", "nodejs-backend")}
     assert len(set(hosts.values())) == 2
     for name, host in hosts.items():
         assert host in result.stdout
         assert requests.get(f"{host}/", timeout=10).json()["service"] == name
+        # Each backend admits the frontend's origin, and deploy checked CORS from it.
+        assert emulator.spaces[f"team/{name}"].variables["CORS_ORIGINS"]["value"] == origin
+        answer = requests.get(f"{host}/health", headers={"Origin": origin}, timeout=10)
+        assert answer.headers["Access-Control-Allow-Origin"] == origin
+    assert f"cors preflight {origin}" in result.stdout and " fail " not in result.stdout
+    # The frontend reads the backends' URLs (the Hub's: local ports here, not names) from spaces.json.
+    assert json.loads(emulator.files("team/frontend")["spaces.json"]) == hosts
+    assert (tmp_path / "frontend" / "spaces.json").read_text() == (ROOT / "frontend" / "spaces.json").read_text()
+    # The frontend deployed on its own keeps that wiring: the same files, so no commit.
+    commits = emulator.commit_ids("team/frontend")
+    alone = deploy("deploy", str(tmp_path / "frontend"), "--config", str(plan), "--owner", "team")
+    assert alone.returncode == 0, alone.stderr
+    assert "no changes" in alone.stderr and emulator.commit_ids("team/frontend") == commits
 
 
 @pytest.mark.parametrize("visibility", ["private", "protected"])

@@ -211,6 +211,20 @@ CASES = [
     }),
     # github.com/pigzillaaaaa/daddylive/issues/3
     ("no-app-file", "space", 1, {"stage": "NO_APP_FILE", "files": {"README.md": CARD, "dockerfile": GOOD_DOCKERFILE}}),
+    # huggingface.co/spaces/Plachta/VITS-Umamusume-voice-synthesizer/discussions/23 (BuildKit's line)
+    ("build-step-failed", "space", 1, {
+        "stage": "BUILD_ERROR", "error": "Job failed with exit code: 1",
+        "build_log": [QUEUED, 'ERROR: process "/bin/sh -c pip install --no-cache-dir \t${SDK}==${SDK_VERSION} '
+                      '\tspaces==${PYSPACES_VERSION}" did not complete successfully: exit code: 1'],
+    }),
+    # huggingface.co/spaces/Sattigeri07/RL-Project: the Space page's summary, the build log unreadable
+    ("build-step-failed", "space", 1, {
+        "stage": "BUILD_ERROR", "logs_status": 404,
+        "error": "Job failed with exit code: 1. Reason: cache miss: [3/5] COPY requirements.txt . cache miss: "
+                 "[5/5] COPY . . cache miss: [4/5] RUN pip install --no-cache-dir -r requirements.txt "
+                 '{"total":10,"completed":9,"user_total":5,"user_cached":1,"user_completed":4,"user_cacheable":4,'
+                 '"from":1,"miss":3,"client_duration_ms":22384}',
+    }),
     # huggingface.co/spaces/zfe/g
     ("paused", "space", 1, {"stage": "PAUSED"}),
     # huggingface.co/spaces/pcuenq/paella/discussions/3
@@ -231,6 +245,26 @@ def test_each_cause_is_recognised_from_a_real_excerpt(hub, run_doctor, cause, ow
     assert found["summary"] and found["evidence"] and found["fix"]
     assert exit_code == code
     assert diagnosis["stage"] == state["stage"] and diagnosis["healthy"] is False
+
+
+def test_a_failed_build_step_is_named_and_gives_way_to_a_cause_that_says_more(hub, run_doctor):
+    hub.seed(
+        "me/step", FILES, stage="BUILD_ERROR", logs_status=404,
+        error="Job failed with exit code: 1. Reason: cache miss: [3/5] COPY requirements.txt . cache miss: [5/5] "
+              "COPY . . cache miss: [4/5] RUN pip install --no-cache-dir -r requirements.txt {\"total\":10}",
+    )  # fmt: skip
+    _, diagnosis = diagnosed(run_doctor, "me/step")
+    (cause,) = diagnosis["causes"]
+    assert cause["summary"] == "a build step exited with code 1: RUN pip install --no-cache-dir -r requirements.txt"
+    # github.com/TUMcps/human-robot-gym/issues/10: apt's own line says more than BuildKit's exit code 100.
+    hub.seed(
+        "me/apt-step", FILES, stage="BUILD_ERROR", error="Job failed with exit code: 100",
+        build_log=[QUEUED, "E: Package 'libgl1-mesa-glx' has no installation candidate",
+                   'ERROR: process "/bin/sh -c apt-get update && apt-get install -y libgl1-mesa-glx" did not '
+                   "complete successfully: exit code: 100"],
+    )  # fmt: skip
+    _, diagnosis = diagnosed(run_doctor, "me/apt-step")
+    assert [c["id"] for c in diagnosis["causes"]] == ["apt-package-missing"]
 
 
 def test_a_cause_names_the_validate_rule_and_where_validate_finds_it_in_the_spaces_files(hub, run_doctor):
@@ -331,4 +365,4 @@ def test_a_failed_deploy_prints_the_diagnosis_in_a_real_process(hub, tmp_path):
     )  # fmt: skip
     assert done.returncode == 1
     assert "missing-variable (the Space's): the app reads the variable or secret DB_URL" in done.stderr
-    assert "error: me/crashes ended in RUNTIME_ERROR" in done.stderr
+    assert "error: me/crashes: it ended in RUNTIME_ERROR; nothing to roll back to" in done.stderr
