@@ -4,6 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { REQUEST_ID, SECURITY_HEADERS } from './headers.js';
+import { authority } from './origin.js';
 import { HttpProblem, tooLarge } from './problems.js';
 
 const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -11,6 +12,7 @@ const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const MAX_JSON_DEPTH = 100;
 const TOO_DEEP = `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`;
 const NOT_JSON = 'The request body is not valid JSON.';
+const BAD_HOST = 'The Host header is not a valid host[:port].';
 const OUT_OF_RANGE = 'The JSON body has a number outside the range of a double (about 1.8e308).';
 
 export function requestId(req, res, next) {
@@ -31,6 +33,7 @@ export function requireSoundHeaders(req, res, next) {
   if (req.httpVersion === '1.1' && hosts === 0) {
     throw new HttpProblem(400, 'An HTTP/1.1 request must carry a Host header.');
   }
+  if (hosts === 1 && authority(req.headers.host) === undefined) throw new HttpProblem(400, BAD_HOST);
   const expect = req.headers.expect;
   if (expect !== undefined && expect.trim().toLowerCase() !== '100-continue') {
     throw new HttpProblem(417, 'The only expectation supported is 100-continue.');

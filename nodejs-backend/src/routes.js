@@ -5,6 +5,7 @@ import express from 'express';
 import { HEALTH_JSON, sendJson } from './headers.js';
 import { STARTED_AT, uptimeSeconds } from './lifecycle.js';
 import { jsonBody } from './middleware.js';
+import { publicOrigin } from './origin.js';
 import { HttpProblem } from './problems.js';
 
 const require = createRequire(import.meta.url);
@@ -30,7 +31,7 @@ export function createRouter(config, lifecycle) {
 
   router.route('/')
     .get((req, res) => {
-      const base = `${req.protocol}://${req.get('host')}`;
+      const origin = publicOrigin(config.spaceHost, req);
       res.set('Cache-Control', 'no-store');
       sendJson(res, {
         service: SERVICE,
@@ -46,7 +47,7 @@ export function createRouter(config, lifecycle) {
           framework_version: EXPRESS_VERSION,
         },
         space: config.space,
-        links: { health: `${base}/health`, openapi: `${base}/openapi.json` },
+        links: { health: `${origin}/health`, openapi: `${origin}/openapi.json` },
       });
     })
     .all(readOnly);
