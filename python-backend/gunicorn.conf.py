@@ -149,6 +149,11 @@ class GracefulGeventWorker(GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         self.connections[sock] = True
+        if req._expected_100_continue:
+            # gunicorn would send `100 Continue` before the app has looked at the request,
+            # inviting a body it may refuse unread (413 at once): send it on the first read.
+            req._expected_100_continue = False
+            req.body.reader = _ContinueOnFirstRead(req.body.reader, sock)
         try:
             return super().handle_request(listener_name, req, sock, addr)
         finally:
@@ -216,17 +221,44 @@ class GracefulGeventWorker(GeventWorker):
 
 def _closing_when_asked(app):
     """gunicorn drops hop-by-hop headers the app sets; a `Connection: close` from
-    the app (a 413 leaves the body unread) closes the connection after the answer."""
+    the app (a 413 leaves the body unread) closes the connection after the answer.
+    So does an answer to a request that expected 100-continue and was never
+    invited to send its body: whether the client sends it anyway is unknown."""
 
     def wsgi(environ, start_response):
         def start(status, headers, exc_info=None):
-            if any(k.lower() == "connection" and v.strip().lower() == "close" for k, v in headers):
+            reader = getattr(environ["wsgi.input"], "reader", None)
+            uninvited = isinstance(reader, _ContinueOnFirstRead) and reader.answer_begins()
+            if uninvited or any(k.lower() == "connection" and v.strip().lower() == "close" for k, v in headers):
                 start_response.__self__.force_close()  # the bound method of gunicorn's Response
             return start_response(status, headers, exc_info)
 
         return app(environ, start)
 
     return wsgi
+
+
+class _ContinueOnFirstRead:
+    """The body reader of a request that expects 100-continue: the first read,
+    and only one before the answer begins, sends the `100 Continue` that invites
+    the body. A request answered without reading its body gets no interim answer."""
+
+    CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+    def __init__(self, reader, sock):
+        self.reader, self.sock = reader, sock
+        self.invited = self.answered = False
+
+    def read(self, size):
+        if not (self.invited or self.answered):
+            self.invited = True
+            gunicorn_util.write(self.sock, self.CONTINUE)
+        return self.reader.read(size)
+
+    def answer_begins(self) -> bool:
+        """The final answer starts: no invitation from now on. True when none was sent."""
+        self.answered = True
+        return not self.invited
 
 
 class _Bound:

@@ -90,8 +90,12 @@ export function limitBody(maxBodyBytes) {
 /**
  * The body, up to maxBodyBytes, whatever its framing. Past the limit nothing more
  * is read: a 413 that closes the connection (an endless chunked body ends there).
+ * A client that expects 100-continue is invited here, once the body is to be read
+ * (server.js leaves it to the app); an answer given without reading the body
+ * sends none, and Node then closes the connection after it.
  */
 function readBody(req, res, maxBodyBytes) {
+  if (req.headers.expect !== undefined && req.httpVersion === '1.1') res.writeContinue();
   return new Promise((resolve, reject) => {
     const chunks = [];
     let received = 0;

@@ -38,6 +38,9 @@ function start() {
   // answers them with a problem like every other error (Node's own answers are bare).
   const server = createServer({ requireHostHeader: false }, app);
   server.on('checkExpectation', app);
+  // Node would send `100 Continue` before the app has looked at the request, inviting
+  // a body it may refuse unread (413 at once): the body reader sends it (middleware.js).
+  server.on('checkContinue', app);
   // Node hands CONNECT to this event, never to the app; without a listener it drops the connection.
   server.on('connect', (req, socket) => {
     socket.end(rawProblem(501, 'CONNECT is not supported: this service is not a proxy.'));
