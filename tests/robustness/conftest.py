@@ -32,12 +32,19 @@ MAX_BODY_BYTES = 16384  # small, to reach it quickly
 def pytest_collection_modifyitems(config, items):
     """Processes only: through a container's published port, docker-proxy would
     take the slow clients and the load, not the service. The container variants
-    the `launch` fixture brings are deselected (not skipped: nothing to report)."""
+    the `launch` fixture brings are deselected (not skipped: nothing to report),
+    but for the tests marked `also_in_containers`: one client each, whose bytes
+    docker-proxy passes on as they come."""
     here = Path(__file__).parent
 
     def in_a_container(item) -> bool:
         params = getattr(item, "callspec", None)
-        return here in item.path.parents and params is not None and params.params.get("runtime") == "container"
+        return (
+            here in item.path.parents
+            and params is not None
+            and params.params.get("runtime") == "container"
+            and item.get_closest_marker("also_in_containers") is None
+        )
 
     deselected = [item for item in items if in_a_container(item)]
     if deselected:

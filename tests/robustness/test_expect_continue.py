@@ -19,6 +19,7 @@ from tests.robustness.conftest import (
 )
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+pytestmark = pytest.mark.also_in_containers
 
 
 def head(path: str = "/echo", length: int | None = None, content_type: str = "application/json") -> bytes:

@@ -11,6 +11,7 @@ from tests.robustness.conftest import assert_follows_the_contract, connect, read
 SPACE_HOST = "me-app.hf.space"
 # What an attacker types, and must never read back in a link.
 MADE_UP = (b"evil", b"javascript", b"data:", b"undefined", b"0.0.0.0", b"http:///")
+pytestmark = pytest.mark.also_in_containers
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +71,8 @@ def test_a_forwarded_scheme_other_than_http_or_https_is_ignored(service, proto):
 def test_a_request_without_host_gets_links_to_the_address_it_arrived_on(service):
     code, body = status(service.port, b"GET / HTTP/1.0\r\n")
     assert code == 200
-    assert links_to(f"http://127.0.0.1:{service.port}") in body, body  # not `undefined`, not the bound 0.0.0.0
+    # Not `undefined`, not the bound 0.0.0.0: 127.0.0.1:PORT (in a container, its address and 7860).
+    assert links_to(f"http://{service.server_address}") in body, body
 
 
 @pytest.mark.parametrize(
