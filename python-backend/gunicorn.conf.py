@@ -6,6 +6,8 @@ exactly so, the app being `wsgi_app` below:
 """
 
 import contextlib
+import errno
+import io
 import os
 import signal
 import socket
@@ -18,13 +20,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gevent
 from app.config import EX_CONFIG, ConfigError, environment, load_config
 from app.logs import GunicornLogger, logging_config
-from app.problems import raw_problem
+from app.problems import raw_problem, timed_out
 from gevent.pool import Pool
 from gevent.server import StreamServer
+from gunicorn import http
 from gunicorn import util as gunicorn_util
 from gunicorn.http.body import ChunkedReader
+from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.ggevent import GeventWorker
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
 
 _env = environment()
 try:
@@ -119,7 +123,14 @@ def post_worker_init(worker):
 
 
 class GracefulGeventWorker(GeventWorker):
-    """gunicorn's gevent worker with a stop that loses no request.
+    """gunicorn's gevent worker with a deadline on every request and a stop that
+    loses no request.
+
+    A request's headers and body must all arrive within REQUEST_TIMEOUT of its
+    first byte (for a new connection, of the connection), else 408 and the
+    connection closes: a client trickling a byte a second cannot hold a
+    greenlet and its buffers for ever (gunicorn bounds the headers of a request
+    by `keepalive`, silently, and its body not at all).
 
     On SIGTERM it stops accepting at once, but first takes every connection
     already waiting in the listen backlog (closing a listener with connections
@@ -141,11 +152,34 @@ class GracefulGeventWorker(GeventWorker):
         self.wsgi = _closing_when_asked(self.wsgi)
 
     def handle(self, listener, client, addr):
+        """gunicorn's HTTP/1.x keep-alive loop (AsyncWorker.handle, without the TLS
+        and HTTP/2 this service does not serve), reading through a _Deadline."""
+        client.setblocking(1)
         self.connections[client] = False
+        reader = _Deadline(client, _config.request_timeout, self.cfg.keepalive)
+        parser = http.get_parser(self.cfg, reader, addr)
+        req = None
         try:
-            super().handle(listener, client, addr)
+            listener_name = listener.getsockname()
+            while True:
+                req = next(parser)
+                self.handle_request(listener_name, req, client, addr)
+                # A body the app left unread is still this request's: drained within its deadline.
+                if not _drained(parser):
+                    break
+                reader.await_next(buffered=parser.unreader.buf.seek(0, io.SEEK_END) > 0)
+        except RequestTimeout:
+            gunicorn_util.write_nonblock(client, raw_problem(408, "Request Timeout", timed_out(reader.seconds)))
+        except (StopIteration, NoMoreData):
+            pass  # the connection ends: gunicorn said so, or the client closed it
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+        except Exception as exc:  # a request gunicorn refuses: its answer (problems.raw_problem)
+            self.handle_error(req, client, addr, exc)
         finally:
             self.connections.pop(client, None)
+            gunicorn_util.close(client)
 
     def handle_request(self, listener_name, req, sock, addr):
         self.connections[sock] = True
@@ -217,6 +251,58 @@ class GracefulGeventWorker(GeventWorker):
                 continue
             with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)  # the greenlet reading it sees the end and closes it
+
+
+class _Deadline:
+    """The client socket as gunicorn's parser reads it (headers, then the body
+    through wsgi.input): every read ends by the request's deadline, else
+    RequestTimeout (the app answers it with 408 while it reads the body; the
+    worker writes it otherwise). Between two requests the wait is keep-alive
+    idleness instead: after `idle_seconds` the connection ends, without an
+    answer; the next request's first byte starts its clock."""
+
+    def __init__(self, sock: socket.socket, seconds: float, idle_seconds: float):
+        self.sock, self.seconds, self.idle_seconds = sock, seconds, idle_seconds
+        self.expires: float | None = time.monotonic() + seconds
+
+    def await_next(self, buffered: bool) -> None:
+        """The request is answered and read; the next one's clock starts with its first byte."""
+        self.expires = time.monotonic() + self.seconds if buffered else None
+
+    def recv(self, size: int) -> bytes:
+        if self.expires is None:
+            data = self._recv(size, self.idle_seconds)
+            self.expires = time.monotonic() + self.seconds
+            return data
+        remaining = self.expires - time.monotonic()
+        if remaining <= 0:
+            raise RequestTimeout()
+        try:
+            return self._recv(size, remaining)
+        except TimeoutError:
+            raise RequestTimeout() from None
+
+    def _recv(self, size: int, timeout: float) -> bytes:
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(size)
+        except TimeoutError:
+            if self.expires is None:
+                return b""  # idle past keepalive: the end of the connection
+            raise
+        finally:
+            self.sock.settimeout(None)
+
+
+def _drained(parser) -> bool:
+    """Whether the body the app left unread could be read (and dropped), so that the
+    connection can serve another request. A deadline passed meanwhile is a 408."""
+    try:
+        return parser.finish_body()
+    except RequestTimeout:
+        raise
+    except Exception:  # an invalid chunk, or one over the limit: the answer is out already; close
+        return False
 
 
 def _closing_when_asked(app):

@@ -5,8 +5,10 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { REQUEST_ID, SECURITY_HEADERS } from './headers.js';
 import { authority } from './origin.js';
-import { HttpProblem, tooLarge } from './problems.js';
+import { HttpProblem, timedOut, tooLarge } from './problems.js';
 
+// Emitted on a request by server.js when REQUEST_TIMEOUT passes while its body is being read.
+export const REQUEST_TIMED_OUT = Symbol('request timed out');
 const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // Deeper documents are refused: the contract's limit, as python-backend's.
 export const MAX_JSON_DEPTH = 100;
@@ -94,15 +96,21 @@ export function limitBody(maxBodyBytes) {
  * (server.js leaves it to the app); an answer given without reading the body
  * sends none, and Node then closes the connection after it.
  */
-function readBody(req, res, maxBodyBytes) {
+function readBody(req, res, { maxBodyBytes, requestTimeout }) {
   if (req.headers.expect !== undefined && req.httpVersion === '1.1') res.writeContinue();
   return new Promise((resolve, reject) => {
     const chunks = [];
     let received = 0;
     const settle = (outcome, value) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
+        .off(REQUEST_TIMED_OUT, onTimeout);
       outcome(value);
     };
+    function onTimeout() {
+      req.pause();
+      res.set('Connection', 'close');
+      settle(reject, new HttpProblem(408, timedOut(requestTimeout)));
+    }
     function onData(chunk) {
       received += chunk.length;
       if (received > maxBodyBytes) {
@@ -116,7 +124,8 @@ function readBody(req, res, maxBodyBytes) {
     const onEnd = () => settle(resolve, Buffer.concat(chunks, received));
     const onError = () => settle(reject, new HttpProblem(400, 'The request was aborted before its body arrived.'));
     const onClose = () => { if (!req.complete) onError(); };
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
+      .on(REQUEST_TIMED_OUT, onTimeout);
   });
 }
 
@@ -143,7 +152,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * req.body: the request body as JSON (RFC 8259, UTF-8) within the contract's
  * limits, or the problem that says why not. python-backend reads alike.
  */
-export function jsonBody(maxBodyBytes) {
+export function jsonBody({ maxBodyBytes, requestTimeout }) {
   return async function readJson(req, res, next) {
     const encoding = (req.get('Content-Encoding') ?? '').trim().toLowerCase();
     if (encoding !== '' && encoding !== 'identity') {
@@ -153,7 +162,7 @@ export function jsonBody(maxBodyBytes) {
     if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) {
       throw new HttpProblem(415, `The charset ${JSON.stringify(charset)} is not supported; use utf-8.`);
     }
-    let data = await readBody(req, res, maxBodyBytes);
+    let data = await readBody(req, res, { maxBodyBytes, requestTimeout });
     if (data.length === 0) throw new HttpProblem(400, 'The request body is empty; send a JSON document.');
     if (!isUtf8(data)) throw new HttpProblem(400, 'The request body is not valid UTF-8.');
     if (data.subarray(0, 3).equals(BOM)) data = data.subarray(3); // ignored, as RFC 8259 (section 8.1) allows

@@ -68,7 +68,7 @@ export function createRouter(config, lifecycle) {
         if (isJson(req)) return next();
         throw new HttpProblem(415, 'Send a JSON body with Content-Type: application/json.');
       },
-      jsonBody(config.maxBodyBytes),
+      jsonBody(config),
       (req, res) => {
         sendJson(res, { received: req.body, request_id: req.id });
       },

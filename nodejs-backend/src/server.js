@@ -11,6 +11,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logs.js';
+import { REQUEST_TIMED_OUT } from './middleware.js';
 import { clientErrorResponse, rawProblem } from './problems.js';
 
 const EX_CONFIG = 78;
@@ -34,9 +35,18 @@ function start() {
   const logger = createLogger({ level: config.logLevel });
   const lifecycle = createLifecycle();
   const app = createApp(config, { logger, lifecycle });
+  // A request's headers and body must all arrive within REQUEST_TIMEOUT of its first
+  // byte (for a new connection, of the connection); Node checks every connection that
+  // far along at connectionsCheckingInterval (by default 30 s, too coarse for that).
+  const requestTimeoutMs = config.requestTimeout * 1000;
   // A missing Host and an Expect other than 100-continue reach the app, which
   // answers them with a problem like every other error (Node's own answers are bare).
-  const server = createServer({ requireHostHeader: false }, app);
+  const server = createServer({
+    requireHostHeader: false,
+    headersTimeout: requestTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.round(Math.min(1000, requestTimeoutMs / 4)),
+  }, app);
   server.on('checkExpectation', app);
   // Node would send `100 Continue` before the app has looked at the request, inviting
   // a body it may refuse unread (413 at once): the body reader sends it (middleware.js).
@@ -51,12 +61,17 @@ function start() {
   // Requests the HTTP parser refuses never reach Express; Node's own answer is an
   // empty 400. Answer with problem+json like every other error.
   server.on('clientError', (err, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
+    const inFlight = socket._httpMessage; // the response to a request the app has in hand
+    // REQUEST_TIMEOUT with the body still arriving: the app's body reader answers 408.
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && inFlight && !inFlight.headersSent
+      && inFlight.req.emit(REQUEST_TIMED_OUT)) return;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }
     logger.warn({ code: err.code }, 'invalid request');
-    socket.end(clientErrorResponse(err));
+    socket.end(clientErrorResponse(err, config));
+    socket.destroySoon();
   });
   server.on('error', (err) => {
     logger.fatal({ err }, 'server error');

@@ -9,12 +9,13 @@ import re
 import uuid
 from typing import NoReturn
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from gunicorn.http.errors import ParseException
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
 
 from .headers import REQUEST_ID, SECURITY_HEADERS
 from .origin import authority
+from .problems import timed_out
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 # Deeper documents are refused: the contract's limit, well inside what both
@@ -78,6 +79,8 @@ def read_body() -> bytes:
         over = declared is None and limit is not None and len(data) >= limit and request.environ["wsgi.input"].read(1)
     except RequestEntityTooLarge:  # a chunk declared more than the limit (gunicorn.conf.py)
         over = True
+    except RequestTimeout:  # REQUEST_TIMEOUT passed with the body still arriving (gunicorn.conf.py)
+        _abort_and_close(408, timed_out(current_app.config["SERVICE"].request_timeout))
     except (OSError, ParseException):  # the chunked framing broke mid-body, or the client left
         _abort_and_close(400, "The request body is not valid chunked encoding.")
     if over:
