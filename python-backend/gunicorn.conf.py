@@ -18,6 +18,7 @@ from functools import partial
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gevent
+import gevent.event
 from app.config import EX_CONFIG, ConfigError, environment, load_config
 from app.logs import GunicornLogger, logging_config
 from app.problems import raw_problem, timed_out
@@ -188,6 +189,11 @@ class GracefulGeventWorker(GeventWorker):
             # inviting a body it may refuse unread (413 at once): send it on the first read.
             req._expected_100_continue = False
             req.body.reader = _ContinueOnFirstRead(req.body.reader, sock)
+        if not self.alive:
+            # Answered now, the client would connect again at once, into the listen
+            # backlog that this service's last worker is about to close (the listener is
+            # shared): wait for that close (server.js holds its answers alike).
+            self.listeners_gone.wait(self.STOP_LINGER)
         try:
             return super().handle_request(listener_name, req, sock, addr)
         finally:
@@ -199,6 +205,7 @@ class GracefulGeventWorker(GeventWorker):
             gevent.sleep(0)
 
     def run(self):
+        self.listeners_gone = gevent.event.Event()
         servers = []
         for listener in self.sockets:
             listener.setblocking(1)
@@ -216,8 +223,10 @@ class GracefulGeventWorker(GeventWorker):
                 last_notified = time.monotonic()
             gevent.sleep(self.TICK)
 
+        shared = [_tcp_table_entry(listener) for listener in self.sockets]
         for listener, server in zip(self.sockets, servers, strict=True):
             self._take_backlog_and_close(listener, server)
+        gevent.spawn(self._note_when_gone, shared)
         started = time.monotonic()
         while any(server.pool.free_count() != server.pool.size for server in servers):
             waited = time.monotonic() - started
@@ -233,17 +242,30 @@ class GracefulGeventWorker(GeventWorker):
 
     @staticmethod
     def _take_backlog_and_close(listener, server) -> None:
-        # No switch to another greenlet between the last accept and the close.
+        # Nothing between the last accept and the close of the listener: no switch to
+        # another greenlet, not even the spawning of the handlers or gevent's
+        # bookkeeping (closing the server took up to a millisecond, and connections
+        # queued meanwhile were reset).
         server.stop_accepting()
         listener.setblocking(False)
+        taken = []
         while True:
             try:
-                client, address = listener.accept()
+                taken.append(listener.accept())
             except OSError:  # BlockingIOError: the backlog is empty
                 break
+        listener.close()
+        for client, address in taken:
             server.do_handle(client, address)
         server.close()
-        listener.close()
+
+    def _note_when_gone(self, entries) -> None:
+        """Set listeners_gone once no process holds the listeners any more (the master
+        and every worker have closed them), or after STOP_LINGER."""
+        give_up = time.monotonic() + self.STOP_LINGER
+        while any(_in_tcp_table(entry) for entry in entries) and time.monotonic() < give_up:
+            gevent.sleep(0.005)
+        self.listeners_gone.set()
 
     def _close_idle_connections(self) -> None:
         for client, busy in list(self.connections.items()):
@@ -355,6 +377,33 @@ class _Bound:
 
     def getsockname(self):
         return self.address
+
+
+def _tcp_table_entry(listener: socket.socket) -> tuple[str, str] | None:
+    """Where the kernel lists a listening socket (Linux: its inode in /proc/net/tcp or tcp6)."""
+    try:
+        inode = os.readlink(f"/proc/self/fd/{listener.fileno()}").removeprefix("socket:[").removesuffix("]")
+    except OSError:
+        return None
+    return ("/proc/net/tcp6" if listener.family == socket.AF_INET6 else "/proc/net/tcp", inode)
+
+
+def _in_tcp_table(entry: tuple[str, str] | None) -> bool:
+    if entry is None:
+        return False
+    table, inode = entry
+    try:
+        with open(table, encoding="latin-1") as lines:
+            next(lines)  # the column names
+            for line in lines:
+                fields = line.split()  # sl local remote st tx_queue:rx_queue tr:when retr uid timeout inode
+                if fields[3] != "0A":  # listening sockets come first: past them, it is gone
+                    return False
+                if fields[9] == inode:
+                    return True
+    except (OSError, StopIteration, IndexError):
+        pass
+    return False
 
 
 def _has_unread_bytes(client: socket.socket) -> bool:

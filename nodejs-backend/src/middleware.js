@@ -66,7 +66,10 @@ export function securityHeaders(req, res, next) {
   next();
 }
 
-/** Once shutdown has begun, every response tells the client to reconnect elsewhere. */
+/**
+ * Once shutdown has begun, every response tells the client to reconnect elsewhere;
+ * while the listener is being stopped, requests wait for it (lifecycle.js).
+ */
 export function closeWhenShuttingDown(lifecycle) {
   return function markConnection(req, res, next) {
     const writeHead = res.writeHead;
@@ -74,7 +77,7 @@ export function closeWhenShuttingDown(lifecycle) {
       if (lifecycle.shuttingDown && !this.headersSent) this.setHeader('Connection', 'close');
       return writeHead.apply(this, args);
     };
-    next();
+    lifecycle.whenAnswering(next);
   };
 }
 
