@@ -136,7 +136,9 @@ class GracefulGeventWorker(GeventWorker):
     On SIGTERM it stops accepting at once, but first takes every connection
     already waiting in the listen backlog (closing a listener with connections
     queued resets them). Requests in flight, and any that arrive on an open
-    connection within STOP_LINGER, are answered with `Connection: close`;
+    connection within STOP_LINGER, are answered with `Connection: close`, once
+    no process holds the listener any more (so that the clients answered do not
+    connect again into a backlog about to be closed; at most STOP_LINGER);
     connections still idle after that are closed. The worker exits as soon as
     no connection is left, or at graceful_timeout (SHUTDOWN_TIMEOUT).
     """
