@@ -45,6 +45,7 @@ class Running:
     service: Service
     port: int
     client_address: str  # the address the app sees this suite's requests come from
+    server_address: str  # `host:port` the app sees this suite's connections arrive on
 
     @property
     def name(self) -> str:
@@ -93,6 +94,7 @@ class RunningProcess(Running):
     def __init__(self, service: Service, port: int, env: dict[str, str], log_dir: Path):
         self.service, self.port, self.log_dir = service, port, log_dir
         self.client_address = "127.0.0.1"
+        self.server_address = f"127.0.0.1:{port}"
         log_dir.mkdir(parents=True, exist_ok=True)
         with (log_dir / "stdout").open("wb") as out, (log_dir / "stderr").open("wb") as err:
             self.process = service.start({"PORT": str(port), **env}, stdout=out, stderr=err)
@@ -134,6 +136,7 @@ class RunningContainer(Running):
         self.service, self.port = service, port
         self.container = docker.Container(image, port, env)
         self.client_address = self.container.gateway()
+        self.server_address = f"{self.container.address()}:7860"  # docker-proxy connects to the container's
 
     def stdout(self) -> str:
         return self.container.logs()[0]

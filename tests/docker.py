@@ -180,6 +180,10 @@ class Container:
         """The address the app sees a published-port client come from."""
         return docker("inspect", "--format", "{{.NetworkSettings.Gateway}}", self.name).stdout.strip()
 
+    def address(self) -> str:
+        """The container's own address on its network (where a published port's connections arrive)."""
+        return docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", self.name).stdout.strip()
+
     def remove(self) -> None:
         if self._stopper:
             self._stopper.wait(timeout=30)

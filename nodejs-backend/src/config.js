@@ -1,6 +1,7 @@
 // Configuration: read once from the environment, validated, frozen.
 // The rules and messages follow contract/openapi.yaml (info.description).
 import { isIP, isIPv6 } from 'node:net';
+import { authority } from './origin.js';
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -22,10 +23,10 @@ function parseInteger(raw, min, max) {
   return value >= min && value <= max ? value : undefined;
 }
 
-function parseSeconds(raw) {
+function parseSeconds(raw, min, max) {
   if (!/^\d+(?:\.\d+)?$/.test(raw)) return undefined;
   const value = Number(raw);
-  return value >= 1 && value <= 300 ? value : undefined;
+  return value >= min && value <= max ? value : undefined;
 }
 
 function parseHost(raw) {
@@ -86,8 +87,13 @@ const VARIABLES = [
     'an integer from 1 to 64'],
   ['MAX_BODY_BYTES', 'maxBodyBytes', '1048576', (raw) => parseInteger(raw, 1, 1073741824),
     'an integer from 1 to 1073741824'],
-  ['SHUTDOWN_TIMEOUT', 'shutdownTimeout', '8', parseSeconds,
+  ['SHUTDOWN_TIMEOUT', 'shutdownTimeout', '8', (raw) => parseSeconds(raw, 1, 300),
     'a number of seconds from 1 to 300'],
+  ['REQUEST_TIMEOUT', 'requestTimeout', '60', (raw) => parseSeconds(raw, 1, 3600),
+    'a number of seconds from 1 to 3600'],
+  // Set by the platform (no default); it becomes the host of the links the service answers with.
+  ['SPACE_HOST', 'spaceHost', null, (raw) => (raw === null || authority(raw) ? raw : undefined),
+    'a host name or IP address with an optional port, such as owner-name.hf.space'],
 ];
 
 /** A trimmed value, with empty meaning unset. */
@@ -120,7 +126,7 @@ export function loadConfig(env = process.env) {
 
   // Set by the platform on a running Space; absent locally.
   const spaceId = env.SPACE_ID || null;
-  const spaceHost = env.SPACE_HOST || null;
+  const { spaceHost } = config;
   config.space = spaceId === null && spaceHost === null
     ? null
     : Object.freeze({

@@ -4,13 +4,17 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { REQUEST_ID, SECURITY_HEADERS } from './headers.js';
-import { HttpProblem, tooLarge } from './problems.js';
+import { authority } from './origin.js';
+import { HttpProblem, timedOut, tooLarge } from './problems.js';
 
+// Emitted on a request by server.js when REQUEST_TIMEOUT passes while its body is being read.
+export const REQUEST_TIMED_OUT = Symbol('request timed out');
 const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // Deeper documents are refused: the contract's limit, as python-backend's.
 export const MAX_JSON_DEPTH = 100;
 const TOO_DEEP = `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`;
 const NOT_JSON = 'The request body is not valid JSON.';
+const BAD_HOST = 'The Host header is not a valid host[:port].';
 const OUT_OF_RANGE = 'The JSON body has a number outside the range of a double (about 1.8e308).';
 
 export function requestId(req, res, next) {
@@ -31,6 +35,7 @@ export function requireSoundHeaders(req, res, next) {
   if (req.httpVersion === '1.1' && hosts === 0) {
     throw new HttpProblem(400, 'An HTTP/1.1 request must carry a Host header.');
   }
+  if (hosts === 1 && authority(req.headers.host) === undefined) throw new HttpProblem(400, BAD_HOST);
   const expect = req.headers.expect;
   if (expect !== undefined && expect.trim().toLowerCase() !== '100-continue') {
     throw new HttpProblem(417, 'The only expectation supported is 100-continue.');
@@ -61,7 +66,10 @@ export function securityHeaders(req, res, next) {
   next();
 }
 
-/** Once shutdown has begun, every response tells the client to reconnect elsewhere. */
+/**
+ * Once shutdown has begun, every response tells the client to reconnect elsewhere;
+ * while the listener is being stopped, requests wait for it (lifecycle.js).
+ */
 export function closeWhenShuttingDown(lifecycle) {
   return function markConnection(req, res, next) {
     const writeHead = res.writeHead;
@@ -69,7 +77,7 @@ export function closeWhenShuttingDown(lifecycle) {
       if (lifecycle.shuttingDown && !this.headersSent) this.setHeader('Connection', 'close');
       return writeHead.apply(this, args);
     };
-    next();
+    lifecycle.whenAnswering(next);
   };
 }
 
@@ -87,15 +95,25 @@ export function limitBody(maxBodyBytes) {
 /**
  * The body, up to maxBodyBytes, whatever its framing. Past the limit nothing more
  * is read: a 413 that closes the connection (an endless chunked body ends there).
+ * A client that expects 100-continue is invited here, once the body is to be read
+ * (server.js leaves it to the app); an answer given without reading the body
+ * sends none, and Node then closes the connection after it.
  */
-function readBody(req, res, maxBodyBytes) {
+function readBody(req, res, { maxBodyBytes, requestTimeout }) {
+  if (req.headers.expect !== undefined && req.httpVersion === '1.1') res.writeContinue();
   return new Promise((resolve, reject) => {
     const chunks = [];
     let received = 0;
     const settle = (outcome, value) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
+        .off(REQUEST_TIMED_OUT, onTimeout);
       outcome(value);
     };
+    function onTimeout() {
+      req.pause();
+      res.set('Connection', 'close');
+      settle(reject, new HttpProblem(408, timedOut(requestTimeout)));
+    }
     function onData(chunk) {
       received += chunk.length;
       if (received > maxBodyBytes) {
@@ -109,7 +127,8 @@ function readBody(req, res, maxBodyBytes) {
     const onEnd = () => settle(resolve, Buffer.concat(chunks, received));
     const onError = () => settle(reject, new HttpProblem(400, 'The request was aborted before its body arrived.'));
     const onClose = () => { if (!req.complete) onError(); };
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
+      .on(REQUEST_TIMED_OUT, onTimeout);
   });
 }
 
@@ -136,7 +155,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * req.body: the request body as JSON (RFC 8259, UTF-8) within the contract's
  * limits, or the problem that says why not. python-backend reads alike.
  */
-export function jsonBody(maxBodyBytes) {
+export function jsonBody({ maxBodyBytes, requestTimeout }) {
   return async function readJson(req, res, next) {
     const encoding = (req.get('Content-Encoding') ?? '').trim().toLowerCase();
     if (encoding !== '' && encoding !== 'identity') {
@@ -146,7 +165,7 @@ export function jsonBody(maxBodyBytes) {
     if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) {
       throw new HttpProblem(415, `The charset ${JSON.stringify(charset)} is not supported; use utf-8.`);
     }
-    let data = await readBody(req, res, maxBodyBytes);
+    let data = await readBody(req, res, { maxBodyBytes, requestTimeout });
     if (data.length === 0) throw new HttpProblem(400, 'The request body is empty; send a JSON document.');
     if (!isUtf8(data)) throw new HttpProblem(400, 'The request body is not valid UTF-8.');
     if (data.subarray(0, 3).equals(BOM)) data = data.subarray(3); // ignored, as RFC 8259 (section 8.1) allows

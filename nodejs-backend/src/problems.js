@@ -10,6 +10,8 @@ const TITLES = { ...STATUS_CODES, 413: 'Request Entity Too Large' };
 const title = (status) => TITLES[status] ?? 'Error';
 
 export const tooLarge = (maxBodyBytes) => `The request body exceeds the limit of ${maxBodyBytes} bytes.`;
+/** The detail of a 408: REQUEST_TIMEOUT passed before the request had arrived. */
+export const timedOut = (seconds) => `The request did not arrive within ${seconds} seconds.`;
 
 /** An error that carries the status and detail of the problem to send. */
 export class HttpProblem extends Error {
@@ -59,13 +61,13 @@ export function rawProblem(status, detail) {
 
 // Node's HTTP parser errors (server 'clientError'): status and a plain sentence.
 const CLIENT_ERRORS = {
-  HPE_HEADER_OVERFLOW: [431, 'The request headers exceed the size limit.'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time.'],
+  HPE_HEADER_OVERFLOW: () => [431, 'The request headers exceed the size limit.'],
+  ERR_HTTP_REQUEST_TIMEOUT: (config) => [408, timedOut(config.requestTimeout)],
 };
 
-/** The answer to a request Node could not parse. */
-export function clientErrorResponse(err) {
-  const [status, detail] = CLIENT_ERRORS[err.code] ?? [400, 'The request is not valid HTTP.'];
+/** The answer to a request Node could not parse, or that did not arrive in time. */
+export function clientErrorResponse(err, config) {
+  const [status, detail] = CLIENT_ERRORS[err.code]?.(config) ?? [400, 'The request is not valid HTTP.'];
   return rawProblem(status, detail);
 }
 

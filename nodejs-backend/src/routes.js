@@ -5,6 +5,7 @@ import express from 'express';
 import { HEALTH_JSON, sendJson } from './headers.js';
 import { STARTED_AT, uptimeSeconds } from './lifecycle.js';
 import { jsonBody } from './middleware.js';
+import { publicOrigin } from './origin.js';
 import { HttpProblem } from './problems.js';
 
 const require = createRequire(import.meta.url);
@@ -30,7 +31,7 @@ export function createRouter(config, lifecycle) {
 
   router.route('/')
     .get((req, res) => {
-      const base = `${req.protocol}://${req.get('host')}`;
+      const origin = publicOrigin(config.spaceHost, req);
       res.set('Cache-Control', 'no-store');
       sendJson(res, {
         service: SERVICE,
@@ -46,7 +47,7 @@ export function createRouter(config, lifecycle) {
           framework_version: EXPRESS_VERSION,
         },
         space: config.space,
-        links: { health: `${base}/health`, openapi: `${base}/openapi.json` },
+        links: { health: `${origin}/health`, openapi: `${origin}/openapi.json` },
       });
     })
     .all(readOnly);
@@ -67,7 +68,7 @@ export function createRouter(config, lifecycle) {
         if (isJson(req)) return next();
         throw new HttpProblem(415, 'Send a JSON body with Content-Type: application/json.');
       },
-      jsonBody(config.maxBodyBytes),
+      jsonBody(config),
       (req, res) => {
         sendJson(res, { received: req.body, request_id: req.id });
       },

@@ -369,6 +369,43 @@ describe('behind the proxy (one trusted hop)', () => {
     });
   });
 
+  for (const proto of ['javascript', 'ftp', 'https:', 'http, javascript']) {
+    it(`ignores a forwarded scheme other than http or https: ${JSON.stringify(proto)}`, async () => {
+      const res = await request(makeApp()).get('/').set('Host', 'localhost').set('X-Forwarded-Proto', proto).expect(200);
+      assert.equal(res.body.links.health, 'http://localhost/health');
+    });
+  }
+
+  it('takes the last forwarded scheme, the trusted hop\'s', async () => {
+    const res = await request(makeApp()).get('/').set('Host', 'localhost').set('X-Forwarded-Proto', 'javascript, https');
+    assert.equal(res.body.links.health, 'https://localhost/health');
+  });
+
+  it('builds links from SPACE_HOST whatever the request says', async () => {
+    const res = await request(makeApp({ SPACE_HOST: 'me-app.hf.space' })).get('/')
+      .set('Host', 'evil.example')
+      .set('X-Forwarded-Proto', 'http')
+      .expect(200);
+    assert.deepEqual(res.body.links, {
+      health: 'https://me-app.hf.space/health',
+      openapi: 'https://me-app.hf.space/openapi.json',
+    });
+  });
+
+  it('takes a valid Host, lowercased', async () => {
+    const res = await request(makeApp()).get('/').set('Host', 'Example.COM:8080').expect(200);
+    assert.equal(res.body.links.openapi, 'http://example.com:8080/openapi.json');
+  });
+
+  for (const host of ['evil.example/x?y#', 'a b', '', 'user@host', '[::1', '[zz::1]', 'host:0', 'host:65536', 'host:',
+    'a:1:2', 'h%zz']) {
+    it(`refuses an invalid Host with 400: ${JSON.stringify(host)}`, async () => {
+      const res = await request(makeApp()).get('/health').set('Host', host);
+      assertProblem(res, 400, '/health');
+      assert.equal(res.body.detail, 'The Host header is not a valid host[:port].');
+    });
+  }
+
   it('logs the last X-Forwarded-For entry as the client', async () => {
     const lines = [];
     await request(makeApp({}, lines)).get('/health').set('X-Forwarded-For', '203.0.113.9, 198.51.100.7').expect(200);

@@ -11,6 +11,8 @@ const ALLOWED = {
   WEB_CONCURRENCY: 'an integer from 1 to 64',
   MAX_BODY_BYTES: 'an integer from 1 to 1073741824',
   SHUTDOWN_TIMEOUT: 'a number of seconds from 1 to 300',
+  REQUEST_TIMEOUT: 'a number of seconds from 1 to 3600',
+  SPACE_HOST: 'a host name or IP address with an optional port, such as owner-name.hf.space',
 };
 
 function errorFor(env) {
@@ -34,6 +36,8 @@ describe('loadConfig defaults', () => {
     assert.equal(config.webConcurrency, 2);
     assert.equal(config.maxBodyBytes, 1048576);
     assert.equal(config.shutdownTimeout, 8);
+    assert.equal(config.requestTimeout, 60);
+    assert.equal(config.spaceHost, null);
     assert.equal(config.space, null);
   });
 
@@ -82,6 +86,12 @@ describe('loadConfig accepts good values', () => {
     ['SHUTDOWN_TIMEOUT', '1', 'shutdownTimeout', 1],
     ['SHUTDOWN_TIMEOUT', '2.5', 'shutdownTimeout', 2.5],
     ['SHUTDOWN_TIMEOUT', '300', 'shutdownTimeout', 300],
+    ['REQUEST_TIMEOUT', '1', 'requestTimeout', 1],
+    ['REQUEST_TIMEOUT', '1.5', 'requestTimeout', 1.5],
+    ['REQUEST_TIMEOUT', '3600', 'requestTimeout', 3600],
+    ['SPACE_HOST', 'me-app.hf.space', 'spaceHost', 'me-app.hf.space'],
+    ['SPACE_HOST', 'localhost:7860', 'spaceHost', 'localhost:7860'],
+    ['SPACE_HOST', '[::1]:8080', 'spaceHost', '[::1]:8080'],
   ];
   for (const [name, value, key, expected] of cases) {
     it(`${name}=${JSON.stringify(value)} gives ${key} ${JSON.stringify(expected)}`, () => {
@@ -105,6 +115,8 @@ describe('loadConfig rejects bad values with the contract message', () => {
     WEB_CONCURRENCY: ['0', '65', 'two', '1.5'],
     MAX_BODY_BYTES: ['0', '1073741825', '1e3', '1mb'],
     SHUTDOWN_TIMEOUT: ['0', '0.5', '301', '300.5', '-1', 'abc', '1e2', '1.', '.5'],
+    REQUEST_TIMEOUT: ['0.5', '3601', '1m'],
+    SPACE_HOST: ['https://me-app.hf.space', 'me-app.hf.space/x', 'a b'],
   };
   for (const [name, values] of Object.entries(cases)) {
     for (const value of values) {
@@ -123,7 +135,7 @@ describe('loadConfig rejects bad values with the contract message', () => {
 
   it('names every bad variable on one line, in table order', () => {
     const bad = {
-      SHUTDOWN_TIMEOUT: '0', MAX_BODY_BYTES: 'x', WEB_CONCURRENCY: '0', APP_ENV: 'x',
+      SPACE_HOST: 'a/b', REQUEST_TIMEOUT: '0', SHUTDOWN_TIMEOUT: '0', MAX_BODY_BYTES: 'x', WEB_CONCURRENCY: '0', APP_ENV: 'x',
       LOG_LEVEL: 'x', CORS_ORIGINS: 'x', HOST: 'a b', PORT: 'x',
     };
     const message = errorFor(bad);

@@ -32,8 +32,9 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
     )
     app.json.sort_keys = False
     app.json.compact = True
-    # One trusted hop (the Space's proxy): scheme and client address come from it.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    # One trusted hop (the Space's proxy): the client address comes from it. The
+    # scheme of the links is origin.py's (only http or https, and not at all under SPACE_HOST).
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=0)
     app.extensions["lifecycle"] = Lifecycle()
 
     problems.init_app(app)

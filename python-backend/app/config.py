@@ -16,6 +16,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from .origin import authority
+
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 APP_ENVS = ("production", "development", "test")
@@ -47,6 +49,7 @@ class Config:
     web_concurrency: int = 2
     max_body_bytes: int = 1024 * 1024
     shutdown_timeout: float = 8.0
+    request_timeout: float = 60.0
     space_id: str | None = None
     space_host: str | None = None
 
@@ -93,6 +96,12 @@ def _host(value: str) -> str:
     return value
 
 
+def _space_host(value: str) -> str:
+    if authority(value) is None:
+        raise ValueError("a host name or IP address with an optional port, such as owner-name.hf.space")
+    return value
+
+
 def origin_pattern(wildcard_origin: str) -> re.Pattern[str]:
     """`https://*.hf.space` -> a pattern matching exactly one DNS label in place of `*`."""
     head, tail = wildcard_origin.split("*", 1)
@@ -129,6 +138,9 @@ _VARIABLES = {
     "WEB_CONCURRENCY": ("web_concurrency", _integer(1, 64)),
     "MAX_BODY_BYTES": ("max_body_bytes", _integer(1, 1024**3)),
     "SHUTDOWN_TIMEOUT": ("shutdown_timeout", _seconds(1, 300)),
+    "REQUEST_TIMEOUT": ("request_timeout", _seconds(1, 3600)),
+    # Set by the platform; it becomes the host of the links the service answers with.
+    "SPACE_HOST": ("space_host", _space_host),
 }
 
 
@@ -146,11 +158,7 @@ def load_config(env: Mapping[str, str]) -> Config:
             errors.append(f"{name}={json.dumps(raw)}: expected {exc}")
     if errors:
         raise ConfigError("invalid configuration: " + "; ".join(errors))
-    return Config(
-        **values,
-        space_id=env.get("SPACE_ID") or None,
-        space_host=env.get("SPACE_HOST") or None,
-    )
+    return Config(**values, space_id=env.get("SPACE_ID") or None)
 
 
 def environment(service_dir: Path = SERVICE_DIR) -> dict[str, str]:

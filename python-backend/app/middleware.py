@@ -9,11 +9,13 @@ import re
 import uuid
 from typing import NoReturn
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from gunicorn.http.errors import ParseException
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
 
 from .headers import REQUEST_ID, SECURITY_HEADERS
+from .origin import authority
+from .problems import timed_out
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 # Deeper documents are refused: the contract's limit, well inside what both
@@ -21,6 +23,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 MAX_JSON_DEPTH = 100
 TOO_DEEP = f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels."
 NOT_JSON = "The request body is not valid JSON."
+BAD_HOST = "The Host header is not a valid host[:port]."
 OUT_OF_RANGE = "The JSON body has a number outside the range of a double (about 1.8e308)."
 
 
@@ -41,8 +44,11 @@ def _require_sound_headers() -> None:
     # server), refused alike; gunicorn refuses the rest of RFC 9112's list itself.
     if request.method == "CONNECT":
         abort(501, "CONNECT is not supported: this service is not a proxy.")
-    if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and "Host" not in request.headers:
+    host = request.environ.get("HTTP_HOST")  # gunicorn refuses a second Host itself
+    if host is None and request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
         abort(400, "An HTTP/1.1 request must carry a Host header.")
+    if host is not None and authority(host) is None:
+        abort(400, BAD_HOST)
     expect = request.headers.get("Expect")
     if expect is not None and expect.strip().lower() != "100-continue":
         abort(417, "The only expectation supported is 100-continue.")
@@ -73,6 +79,8 @@ def read_body() -> bytes:
         over = declared is None and limit is not None and len(data) >= limit and request.environ["wsgi.input"].read(1)
     except RequestEntityTooLarge:  # a chunk declared more than the limit (gunicorn.conf.py)
         over = True
+    except RequestTimeout:  # REQUEST_TIMEOUT passed with the body still arriving (gunicorn.conf.py)
+        _abort_and_close(408, timed_out(current_app.config["SERVICE"].request_timeout))
     except (OSError, ParseException):  # the chunked framing broke mid-body, or the client left
         _abort_and_close(400, "The request body is not valid chunked encoding.")
     if over:

@@ -15,6 +15,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from .headers import PROBLEM_JSON, REQUEST_ID, SECURITY_HEADERS
 
 
+def timed_out(seconds: float) -> str:
+    """The detail of a 408: REQUEST_TIMEOUT passed before the request had arrived."""
+    return f"The request did not arrive within {seconds:g} seconds."
+
+
 def problem_body(status: int, title: str, detail: str, instance: str, request_id: str | None, **extra) -> dict:
     return {
         "type": "about:blank",

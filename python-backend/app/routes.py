@@ -6,11 +6,12 @@ import platform
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, g, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, request
 
 from .headers import HEALTH_JSON
 from .lifecycle import Lifecycle
 from .middleware import read_json
+from .origin import public_origin
 
 bp = Blueprint("contract", __name__)
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -35,6 +36,7 @@ def status() -> Response:
             "host": config.space_host,
             "url": f"https://{config.space_host}" if config.space_host else None,
         }
+    origin = public_origin(config.space_host, request.environ)
     body = {
         "service": "python-backend",
         "status": "ok",
@@ -44,10 +46,7 @@ def status() -> Response:
         "uptime_seconds": _lifecycle().uptime_seconds,
         "runtime": current_app.config["RUNTIME"],
         "space": space,
-        "links": {
-            "health": url_for("contract.health", _external=True),
-            "openapi": url_for("contract.openapi", _external=True),
-        },
+        "links": {"health": f"{origin}/health", "openapi": f"{origin}/openapi.json"},
     }
     return _no_store(current_app.json.response(body))
 

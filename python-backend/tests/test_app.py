@@ -285,6 +285,40 @@ def test_forwarded_proto_makes_links_https(client):
     assert links["health"] == "https://localhost/health"
 
 
+@pytest.mark.parametrize("proto", ["javascript", "ftp", "https:", "", "http, javascript"])
+def test_a_forwarded_scheme_other_than_http_or_https_is_ignored(client, proto):
+    links = client.get("/", headers={"X-Forwarded-Proto": proto}).get_json()["links"]
+    assert links["health"] == "http://localhost/health"
+
+
+def test_the_last_forwarded_scheme_is_the_trusted_hop_s(client):
+    links = client.get("/", headers={"X-Forwarded-Proto": "javascript, https"}).get_json()["links"]
+    assert links["health"] == "https://localhost/health"
+
+
+def test_links_come_from_space_host_whatever_the_request_says(make_app):
+    client = make_app(SPACE_HOST="me-app.hf.space").test_client()
+    headers = {"Host": "evil.example", "X-Forwarded-Proto": "http"}
+    assert client.get("/", headers=headers).get_json()["links"] == {
+        "health": "https://me-app.hf.space/health",
+        "openapi": "https://me-app.hf.space/openapi.json",
+    }
+
+
+def test_links_take_a_valid_host_lowercased(client):
+    links = client.get("/", headers={"Host": "Example.COM:8080"}).get_json()["links"]
+    assert links["openapi"] == "http://example.com:8080/openapi.json"
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example/x?y#", "a b", "", "user@host", "[::1", "[zz::1]", "host:0", "host:65536", "host:", "a:1:2", "h%zz"],
+)
+def test_an_invalid_host_is_400(client, host):
+    body = problem_of(client.get("/health", headers={"Host": host}), 400)
+    assert body["detail"] == "The Host header is not a valid host[:port]."
+
+
 def test_only_one_forwarded_hop_is_trusted(app):
     seen = {}
 

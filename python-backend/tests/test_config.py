@@ -12,7 +12,9 @@ def test_defaults_apply_when_nothing_is_set():
     assert config.cors_origins is None
     assert config.max_body_bytes == 1048576
     assert config.shutdown_timeout == 8.0
+    assert config.request_timeout == 60.0
     assert config.web_concurrency == 2
+    assert (config.space_id, config.space_host) == (None, None)
 
 
 def test_empty_values_count_as_unset():
@@ -29,13 +31,20 @@ def test_valid_values_are_parsed():
             "WEB_CONCURRENCY": "4",
             "MAX_BODY_BYTES": "10",
             "SHUTDOWN_TIMEOUT": "2.5",
+            "REQUEST_TIMEOUT": "1.5",
             "SPACE_ID": "me/app",
             "SPACE_HOST": "me-app.hf.space",
         }
     )
     assert (config.port, config.host, config.log_level, config.app_env) == (8080, "::", "debug", "development")
     assert (config.web_concurrency, config.max_body_bytes, config.shutdown_timeout) == (4, 10, 2.5)
+    assert config.request_timeout == 1.5
     assert (config.space_id, config.space_host) == ("me/app", "me-app.hf.space")
+
+
+@pytest.mark.parametrize("value", ["me-app.hf.space", "localhost:7860", "127.0.0.1", "[::1]:8080"])
+def test_space_host_is_a_host_with_an_optional_port(value):
+    assert load_config({"SPACE_HOST": value}).space_host == value
 
 
 @pytest.mark.parametrize(
@@ -53,6 +62,12 @@ def test_valid_values_are_parsed():
         ("MAX_BODY_BYTES", "-1", "an integer from 1 to 1073741824"),
         ("SHUTDOWN_TIMEOUT", "0.5", "a number of seconds from 1 to 300"),
         ("SHUTDOWN_TIMEOUT", "soon", "a number of seconds from 1 to 300"),
+        ("REQUEST_TIMEOUT", "0.5", "a number of seconds from 1 to 3600"),
+        ("REQUEST_TIMEOUT", "3601", "a number of seconds from 1 to 3600"),
+        ("REQUEST_TIMEOUT", "1m", "a number of seconds from 1 to 3600"),
+        ("SPACE_HOST", "https://me-app.hf.space", "a host name or IP address with an optional port"),
+        ("SPACE_HOST", "me-app.hf.space/x", "a host name or IP address with an optional port"),
+        ("SPACE_HOST", "a b", "a host name or IP address with an optional port"),
         ("CORS_ORIGINS", "example.com", "origins such as https://example.com"),
         ("CORS_ORIGINS", "https://example.com/", "origins such as https://example.com"),
         ("CORS_ORIGINS", "https://example.com/path", "origins such as https://example.com"),

@@ -19,7 +19,11 @@ def test_status_reports_the_service(service, conforms):
     assert body["status"] == "ok"
     assert body["environment"] == "production"
     assert body["space"] == {"id": "me/app", "host": "me-app.hf.space", "url": "https://me-app.hf.space"}
-    assert body["links"] == {"health": f"{service.url}/health", "openapi": f"{service.url}/openapi.json"}
+    # SPACE_HOST is set (the fixture runs the service as a Space): the links are the Space's.
+    assert body["links"] == {
+        "health": "https://me-app.hf.space/health",
+        "openapi": "https://me-app.hf.space/openapi.json",
+    }
     assert response.headers["Cache-Control"] == "no-store"
 
 

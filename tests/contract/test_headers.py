@@ -1,12 +1,14 @@
-"""Request ids, security headers, embeddability, proxy headers and CORS."""
+"""Request ids, security headers, embeddability, the links and the headers that shape them, and CORS."""
 
+import json
 import re
+import socket
 import uuid
 
 import pytest
 import requests
 
-from tests.contract.conftest import ALLOWLIST, header_set
+from tests.contract.conftest import ALLOWLIST, exchange, header_set, problem
 from tests.services import SERVICES
 
 CSP = "default-src 'none'; frame-ancestors 'self' https://huggingface.co"
@@ -51,9 +53,53 @@ def test_a_malformed_request_id_is_replaced(service, bad):
     assert uuid.UUID(requests.get(f"{service.url}/", headers={"X-Request-ID": bad}, timeout=10).headers["X-Request-ID"])
 
 
-def test_forwarded_proto_from_the_proxy_makes_links_https(service):
-    links = requests.get(f"{service.url}/", headers={"X-Forwarded-Proto": "https"}, timeout=10).json()["links"]
-    assert links["health"] == f"https://127.0.0.1:{service.port}/health"
+# --- links: from SPACE_HOST, else from a validated request ------------------------
+
+
+def links(service, headers: dict[str, str]) -> dict:
+    response = requests.get(f"{service.url}/", headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["links"]
+
+
+def test_links_come_from_space_host_whatever_the_request_says(service):
+    # The fixture sets SPACE_HOST=me-app.hf.space, as the platform does.
+    for headers in ({}, {"Host": "evil.example"}, {"X-Forwarded-Proto": "http"}, {"X-Forwarded-Proto": "javascript"}):
+        assert links(service, headers) == {
+            "health": "https://me-app.hf.space/health",
+            "openapi": "https://me-app.hf.space/openapi.json",
+        }, headers
+
+
+def test_without_space_host_links_take_the_host_and_a_forwarded_http_or_https(allowlist_service):
+    assert links(allowlist_service, {})["health"] == f"http://127.0.0.1:{allowlist_service.port}/health"
+    assert links(allowlist_service, {"X-Forwarded-Proto": "https"})["health"] == (
+        f"https://127.0.0.1:{allowlist_service.port}/health"
+    )
+    assert links(allowlist_service, {"Host": "Example.COM:8443"})["openapi"] == "http://example.com:8443/openapi.json"
+
+
+@pytest.mark.parametrize("proto", ["javascript", "data", "https:", "ftp"])
+def test_a_forwarded_scheme_other_than_http_or_https_is_ignored(allowlist_service, proto):
+    assert links(allowlist_service, {"X-Forwarded-Proto": proto})["health"] == (
+        f"http://127.0.0.1:{allowlist_service.port}/health"
+    )
+
+
+@pytest.mark.parametrize("host", ["evil.example/x?y#", "a b", "user@evil.example", "[::1", "evil.example:99999", ""])
+def test_a_host_that_is_not_a_valid_host_and_port_is_400(allowlist_service, host):
+    response = requests.get(f"{allowlist_service.url}/", headers={"Host": host}, timeout=10)
+    assert problem(response, 400)["detail"] == "The Host header is not a valid host[:port]."
+
+
+def test_a_request_without_host_gets_links_to_the_address_it_arrived_on(allowlist_service):
+    with socket.create_connection(("127.0.0.1", allowlist_service.port), timeout=10) as sock:
+        response, raw = exchange(sock, b"GET / HTTP/1.0\r\n\r\n")  # HTTP/1.0: Host is optional
+    assert response.status == 200
+    assert json.loads(raw)["links"] == {
+        "health": f"http://{allowlist_service.server_address}/health",
+        "openapi": f"http://{allowlist_service.server_address}/openapi.json",
+    }
 
 
 # --- CORS -------------------------------------------------------------------

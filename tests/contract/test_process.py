@@ -22,6 +22,12 @@ EXIT_AFTER_DEADLINE = {"python-backend": 0, "nodejs-backend": 1}
         ("PORT", "abc", "an integer from 1 to 65535"),
         ("PORT", "70000", "an integer from 1 to 65535"),
         ("LOG_LEVEL", "loud", "one of debug, info, warning, error, critical"),
+        ("REQUEST_TIMEOUT", "0.5", "a number of seconds from 1 to 3600"),
+        (
+            "SPACE_HOST",
+            "me-app.hf.space/x",
+            "a host name or IP address with an optional port, such as owner-name.hf.space",
+        ),
         (
             "CORS_ORIGINS",
             "https://ok.example,not-an-origin",

@@ -5,8 +5,11 @@ sizes and seconds are all capped; each test stops by itself)."""
 from __future__ import annotations
 
 import http.client
+import io
 import json
+import select
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -29,12 +32,19 @@ MAX_BODY_BYTES = 16384  # small, to reach it quickly
 def pytest_collection_modifyitems(config, items):
     """Processes only: through a container's published port, docker-proxy would
     take the slow clients and the load, not the service. The container variants
-    the `launch` fixture brings are deselected (not skipped: nothing to report)."""
+    the `launch` fixture brings are deselected (not skipped: nothing to report),
+    but for the tests marked `also_in_containers`: one client each, whose bytes
+    docker-proxy passes on as they come."""
     here = Path(__file__).parent
 
     def in_a_container(item) -> bool:
         params = getattr(item, "callspec", None)
-        return here in item.path.parents and params is not None and params.params.get("runtime") == "container"
+        return (
+            here in item.path.parents
+            and params is not None
+            and params.params.get("runtime") == "container"
+            and item.get_closest_marker("also_in_containers") is None
+        )
 
     deselected = [item for item in items if in_a_container(item)]
     if deselected:
@@ -64,6 +74,59 @@ def read_response(sock: socket.socket, method: str = "GET") -> tuple[http.client
     response = http.client.HTTPResponse(sock, method=method)
     response.begin()
     return response, response.read()
+
+
+def parse_response(raw: bytes, method: str = "GET") -> tuple[http.client.HTTPResponse, bytes]:
+    """A response read whole off the wire (bytes), parsed."""
+    return read_response(_Bytes(raw), method)
+
+
+class _Bytes:
+    def __init__(self, raw: bytes):
+        self._raw = raw
+
+    def makefile(self, *args, **kwargs):
+        return io.BytesIO(self._raw)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the service sends until it closes the connection."""
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:  # closed with bytes of ours unread: what it sent came first
+        pass
+    return data
+
+
+def stream_chunks_until_answered(
+    sock: socket.socket, cap: int = 8 * 2**20
+) -> tuple[http.client.HTTPResponse, bytes, bool]:
+    """Send 4 KB chunks (a chunked body already begun) until an answer arrives, through
+    a 16 KB send buffer, at most `cap` bytes: the answer, and whether the connection closed."""
+    chunk = b"1000\r\n" + b"x" * 4096 + b"\r\n"
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+    sock.setblocking(False)
+    sent, answered, deadline = 0, False, time.monotonic() + 10
+    while not answered and sent < cap and time.monotonic() < deadline:
+        readable, writable, _ = select.select([sock], [sock], [], 1)
+        answered = bool(readable)
+        if writable and not answered:
+            try:
+                sent += sock.send(chunk)
+            except BlockingIOError:  # the send buffer is full: try again
+                pass
+            except (BrokenPipeError, ConnectionResetError):  # the service answered and closed meanwhile
+                answered = True
+    assert answered, f"no answer after {sent} bytes"
+    sock.settimeout(5)
+    response, body = read_response(sock)
+    try:
+        closed = sock.recv(1) == b""
+    except ConnectionResetError:  # closed with the rest of the body unread
+        closed = True
+    return response, body, closed
 
 
 def strict_json(raw: bytes):

@@ -4,13 +4,18 @@ headers), never a 500, a reset or silence; a JSON answer is always valid JSON.""
 
 from __future__ import annotations
 
-import select
 import socket
-import time
 
 import pytest
 
-from tests.robustness.conftest import MAX_BODY_BYTES, assert_follows_the_contract, connect, read_response, strict_json
+from tests.robustness.conftest import (
+    MAX_BODY_BYTES,
+    assert_follows_the_contract,
+    connect,
+    read_response,
+    stream_chunks_until_answered,
+    strict_json,
+)
 
 JSON_HEAD = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n"
 
@@ -179,30 +184,9 @@ def test_echo_answers_the_same_document_it_was_sent(service):
 def test_an_endless_chunked_body_is_cut_at_the_limit(service):
     """The sender streams chunks until an answer comes; it must come once the body
     passes MAX_BODY_BYTES, long before the sender's 8 MB cap, and close the connection."""
-    cap = 8 * 2**20
-    chunk = b"1000\r\n" + b"x" * 4096 + b"\r\n"
     with connect(service.port) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
         sock.sendall(CHUNKED_HEAD)
-        sock.setblocking(False)
-        sent, answered, deadline = 0, False, time.monotonic() + 10
-        while not answered and sent < cap and time.monotonic() < deadline:
-            readable, writable, _ = select.select([sock], [sock], [], 1)
-            answered = bool(readable)
-            if writable and not answered:
-                try:
-                    sent += sock.send(chunk)
-                except BlockingIOError:  # the send buffer is full: try again
-                    pass
-                except (BrokenPipeError, ConnectionResetError):  # the server answered and closed meanwhile
-                    answered = True
-        assert answered, f"no answer after {sent} bytes"
-        sock.settimeout(5)
-        response, body = read_response(sock)
-        try:
-            closed = sock.recv(1) == b""
-        except ConnectionResetError:  # closed with the rest of the body unread
-            closed = True
+        response, body, closed = stream_chunks_until_answered(sock)
     assert response.status == 413
     assert_follows_the_contract(response, body)
     assert response.getheader("Connection") == "close"
