@@ -188,7 +188,7 @@ def up(
     - **static**: its files, app_file (index.html) at /
 
     Environment, lowest first: the final stage's ENV (not PATH or HOME), the platform's SPACE_*
-    (SPACE_ID=local/FOLDER, SPACE_HOST=localhost:PORT), .env, your environment, --var and --secret,
+    (SPACE_ID=local/FOLDER; not SPACE_HOST, the platform's https host), .env, your environment, --var and --secret,
     then PORT. Each Space gets its port (--port, then one up) as PORT. The platform never sets PORT
     (the app must listen on app_port); locally PORT is what lets several Spaces run side by side.
 

@@ -211,11 +211,12 @@ def _load_space(folder: str | os.PathLike) -> Space:
 
 
 def _platform_env(space: Space, port: int) -> dict[str, str]:
-    """The variables the platform sets in every Space, with local values."""
+    """The variables the platform sets in every Space, with local values. Not SPACE_HOST: on the
+    platform it is the Space's https host, and an app that links to `https://` + it would link
+    to an https://localhost that nothing serves; without it an app takes its host from requests."""
     title = space.card.data.get("title") if space.card else None
     return {
         "SPACE_ID": f"local/{space.name}",
-        "SPACE_HOST": f"localhost:{port}",
         "SPACE_AUTHOR_NAME": "local",
         "SPACE_REPO_NAME": space.name,
         "SPACE_TITLE": str(title) if title else space.name,

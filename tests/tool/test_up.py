@@ -39,13 +39,14 @@ SECRET = "s3cr3t-value-never-printed"
 
 
 def processes_serving(port: int) -> list[int]:
-    """The processes `up` gave this port (their environment says SPACE_HOST=localhost:PORT)."""
-    marker = f"SPACE_HOST=localhost:{port}".encode()
+    """The processes `up` gave this port (their environment says PORT=port, and a SPACE_ID of up's)."""
+    marker = f"PORT={port}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                if marker in environ and any(v.startswith(b"SPACE_ID=local/") for v in environ):
                     found.append(int(entry.name))
     return found
 
@@ -129,7 +130,9 @@ def test_up_serves_both_backends_as_local_spaces_and_a_signal_stops_both(tmp_pat
             status = get(f"{url}/").json()
             assert status["service"] == name
             assert status["space"]["id"] == f"local/{name}"
-            assert status["space"]["host"] == f"localhost:{base + offset}"
+            # No SPACE_HOST locally (the platform's is https): the links are the address asked for.
+            assert status["space"]["host"] is None
+            assert status["links"] and all(link.startswith(f"{url}/") for link in status["links"].values())
             health = get(f"{url}/health")
             assert health.status_code == 200 and health.json()["service"] == name
         # SIGINT as a terminal's Ctrl-C sends it (to the whole group); SIGTERM as `kill` does.
@@ -181,7 +184,7 @@ def test_up_gives_a_space_the_platform_variables_its_image_env_dotenv_vars_and_s
         assert process.wait(timeout=10) == 0
     expected = {
         "SPACE_ID": "local/env-space",
-        "SPACE_HOST": f"localhost:{port}",
+        "SPACE_HOST": None,  # the platform's is an https host: locally an app takes its host from requests
         "SPACE_AUTHOR_NAME": "local",
         "SPACE_REPO_NAME": "env-space",
         "SPACE_TITLE": "env-space title",
