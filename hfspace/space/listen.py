@@ -364,8 +364,8 @@ def _js_listen(text: str, env: Env) -> tuple[str | None, int | None, int] | None
             host = None if callback else _js_value(second, text, env)
         except _Unknown:
             continue
-        if not str(port).isdigit():
-            continue
+        if not str(port).isdigit() or int(port) == 0:
+            continue  # port 0 is any free port, never an app's; `_handle.listen(0)` only sets a backlog
         host = host if isinstance(host, str) else ("127.0.0.1" if fastify else None)
         found = (host, int(port), text.count("\n", 0, match.start()) + 1)
     return found

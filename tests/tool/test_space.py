@@ -211,3 +211,10 @@ def test_a_path_the_command_names_maps_back_to_the_file_copied_there(tmp_path):
     )
     assert loaded.file_in_image("main.py") == "src/main.py"
     assert loaded.file_in_image("/etc/g.py") == "conf/gunicorn.py"
+
+
+def test_a_node_listen_on_port_0_is_not_the_apps_port():
+    from hfspace.space.listen import _js_listen
+
+    text = "const port = process.env.PORT || 7860;\nserver.listen(port, '0.0.0.0');\nserver._handle.listen(0);\n"
+    assert _js_listen(text, {}) == ("0.0.0.0", 7860, 2)
