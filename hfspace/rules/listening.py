@@ -233,7 +233,7 @@ _HELMET = re.compile(r"\bhelmet\s*\(\s*(\{[^)]*\})?\s*\)")
 _EMBEDDERS = ("huggingface.co", "*.hf.space", "https:", "*")
 
 
-def _blocks_embedding(code) -> tuple[int, str] | None:
+def blocks_embedding(code) -> tuple[int, str] | None:
     """(line, what) where code forbids being framed by huggingface.co, or None."""
     text = code.text
     for pattern, what in ((_XFO, "X-Frame-Options: {0}"),):
@@ -272,7 +272,7 @@ def iframe_blocked(space: Space) -> Iterator[Hit]:
         app.use(helmet())
     """
     for code in space.app_code:
-        found = _blocks_embedding(code)
+        found = blocks_embedding(code)
         if found:
             line, what = found
             yield Hit(
