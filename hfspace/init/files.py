@@ -164,7 +164,8 @@ def readme(app: App, existing: str | None, force: bool) -> tuple[str | None, lis
     wanted = card_values(app)
     if existing is None:
         lines = ["---", *(_yaml_line(k, v) for k, v in wanted.items()), "---", "", f"# {app.title}", ""]
-        lines.append(f"Made a Hugging Face Space by `{MARK}`: see the Dockerfile for how it runs.")
+        how = "the Dockerfile says how it runs" if app.docker else f"the Hub serves it (sdk: {wanted.get('sdk')})"
+        lines.append(f"Made a Hugging Face Space by `{MARK}`: {how}.")
         return "\n".join(lines) + "\n", []
     matter = _card.front_matter(existing)
     if matter is None:

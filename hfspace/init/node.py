@@ -177,7 +177,7 @@ def _install(app: App, package: dict, files: dict[str, Path]) -> None:
         app.note(
             UNKNOWN,
             "dependencies",
-            "package.json without a lockfile: each build resolves new versions; run "
+            "package.json, no lockfile: each build resolves new versions; run "
             "`npm install` and keep package-lock.json to lock them",
             ("package.json", None),
         )
