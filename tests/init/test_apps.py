@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 from typer.testing import CliRunner
 
 from hfspace.cli import app
@@ -33,6 +34,7 @@ APPS = sorted(path.name for path in (ROOT / "tests" / "apps").iterdir() if (path
 DOCKER_APPS = [name for name in APPS if not name.startswith("static-")]
 TEMPLATES = ("flask", "express")  # `hfspace new`'s Docker templates (static has no image)
 BUILD_TIMEOUT = 900
+PROXY_HEADERS = {"Host": "me-app.hf.space", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
 
 def cli(*args: str):
@@ -100,8 +102,11 @@ def test_a_real_app_goes_from_its_folder_to_a_space_that_runs_and_passes_check(s
     args = [str(folder), "--docker", "--port", str(port), *_base_image_args(), "--timeout", "120s"]
     with running_up(args, log, timeout=600) as process:
         checked = cli("check", f"http://127.0.0.1:{port}", "--json")
+        # What the Space's proxy sends: the public host, and the scheme TLS ended with.
+        proxied = requests.get(f"http://127.0.0.1:{port}/", headers=PROXY_HEADERS, timeout=10, allow_redirects=False)
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()
+    assert proxied.status_code == 200, proxied.text[:500]
     assert checked.exit_code == 0, checked.output
     (report,) = json.loads(checked.stdout)
     statuses = {result["name"]: result["status"] for result in report["results"]}

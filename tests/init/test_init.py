@@ -295,3 +295,17 @@ def test_the_django_settings_module_admits_the_space_host_and_the_iframe(tmp_pat
         "'me-app.hf.space']", "False", "staticfiles", "None", "['SecurityMiddleware',", "'WhiteNoiseMiddleware']",
         "False",
     ]  # fmt: skip
+
+
+def test_docs_your_app_shows_what_init_prints_on_flaskr(tmp_path):
+    from tests.test_docs import console_commands
+
+    doc = ROOT / "docs" / "your-app.md"
+    (shown,) = [c for c in console_commands(doc) if c.words[:2] == ["hfspace", "init"]]
+    shutil.copytree(APPS / "flask-tutorial-flaskr" / "app", tmp_path / "flaskr")
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    done = subprocess.run(
+        [sys.executable, "-m", "hfspace", *shown.words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line.rstrip() for line in done.stdout.splitlines()] == shown.output
