@@ -611,7 +611,8 @@ def init(
     and static sites; prints what it found, with the line that says so, and what it could not tell.
     The app's own files are never edited: what it lacks is installed by the Dockerfile or adapted
     by small files of its own (hfspace_settings.py, hfspace_asgi.py, hfspace-preload.cjs).
-    Never replaces an existing file without --force. Then validates the folder.
+    Never replaces an existing file without --force. Then validates the folder: exits 1 when
+    validate finds an error.
     """
     from rich.markup import escape
     from rich.text import Text

@@ -12,6 +12,7 @@ import re
 import yaml
 
 from hfspace.init import MARK, NAMES, App, Change
+from hfspace.rules.listening import FRAMABLE_MARK
 from hfspace.space import card as _card
 
 PYTHON_IMAGE = "python:3.13-slim-trixie"
@@ -261,7 +262,9 @@ def python_wrapper(target: str, *, wsgi: bool, head: bool, framable: bool) -> st
     if head:
         why.append("answers HEAD as GET without a body (the platform probes HEAD /; FastAPI answers it 405)")
     if framable:
-        why.append(f"drops X-Frame-Options and lets {HUB} frame it (the Space page shows it in an iframe)")
+        why.append(
+            f"drops X-Frame-Options and lets {HUB} frame it (the Space page shows it in an iframe):\n{FRAMABLE_MARK}"
+        )
     doc = f'"""Written by {MARK}: serves {target} as the Space needs it, without editing it: it\n' + (
         ";\n".join(why) + '.\n"""\n\n'
     )
@@ -336,7 +339,7 @@ def node_preload(*, rebind: bool, head: bool, framable: bool) -> str:
         ]
     if framable:
         lines += [
-            f"// The Space page shows the app in an iframe on {HUB}.",
+            f"// The Space page shows the app in an iframe on {HUB}: {FRAMABLE_MARK}.",
             "const framable = (name, value) => {",
             "  const lowered = String(name).toLowerCase();",
             "  if (lowered === 'x-frame-options') return undefined;",

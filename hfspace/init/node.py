@@ -63,6 +63,7 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
     sources = {path: files[path].read_text(errors="replace") for path in scripts[:200]}
     preload = _listening(app, entry, text, framework, version, sources)
+    _writes(app, sources)
     command = ["node"]
     if preload:
         app.files[PRELOAD] = preload
@@ -277,3 +278,22 @@ def _host_variable(text: str) -> tuple[str, str, int, str] | None:
         name = variable.group(1)
         return name, "0.0.0.0", text.count("\n", 0, variable.start()) + 1, f"when {name} says so (localhost by default)"
     return None
+
+
+_WRITES = re.compile(
+    r"\b(fs\.(?:promises\.)?(?:writeFile|appendFile|mkdir)(?:Sync)?\(|new (?:Database|sqlite3\.Database)\()"
+)
+
+
+def _writes(app: App, sources: dict[str, str]) -> None:
+    for path, text in sources.items():
+        match = _WRITES.search(text)
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            code = text.splitlines()[line - 1].strip()[:90]
+            app.note(
+                DETECTED,
+                "writes",
+                f"writes at run time: `{code}`: /app and HOME belong to uid 1000, the user it runs as",
+                (path, line),
+            )

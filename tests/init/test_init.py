@@ -309,3 +309,37 @@ def test_docs_your_app_shows_what_init_prints_on_flaskr(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert [line.rstrip() for line in done.stdout.splitlines()] == shown.output
+
+
+def test_a_flask_app_that_forbids_framing_is_served_through_a_wsgi_wrapper_that_lets_the_hub_frame_it(tmp_path):
+    folder = _python_app(
+        tmp_path,
+        {
+            "app.py": """\
+                from flask import Flask
+                from flask_talisman import Talisman
+
+                app = Flask(__name__)
+                Talisman(app)
+            """,
+            "requirements.txt": "flask\nflask-talisman\n",
+        },
+    )
+    result = cli("init", str(folder))
+    assert result.exit_code == 0 and "Flask-Talisman (X-Frame-Options: SAMEORIGIN)" in result.output
+    assert "validate: 0 errors, 0 warnings" in result.output  # iframe-blocked knows the wrapper
+    assert load(folder).command.argv[-1] == "hfspace_wsgi:app"
+    (folder / "app.py").write_text(
+        textwrap.dedent("""\
+        def app(environ, start_response):
+            headers = [("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'")]
+            start_response("200 OK", headers)
+            return [b"hi"]
+        """)
+    )
+    script = (
+        "import hfspace_wsgi; seen = []; "
+        "body = hfspace_wsgi.app({}, lambda status, headers, exc_info=None: seen.append(headers)); print(seen[0])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[('Content-Security-Policy', \"frame-ancestors 'self' https://huggingface.co\")]"
