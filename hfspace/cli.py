@@ -622,11 +622,10 @@ def init(
 
     try:
         found = initialise.scan(folder, docker=docker)
-        changes = initialise.plan(found, force=force)
     except HfspaceError as error:
         raise fail(error) from None
     kind = "a Docker Space" if found.docker else f"an sdk: {found.card_extra.get('sdk')} Space"
-    out.print(f"{escape(folder)}: {initialise.NAMES[found.framework]}, made {kind}")
+    out.print(f"{escape(folder)}: {initialise.NAMES[found.framework]}, for {kind}")
     styles = {initialise.DETECTED: "", initialise.HANDLED: "green", initialise.UNKNOWN: "yellow"}  # else: red
     for note in found.notes:
         where = ""
@@ -634,6 +633,10 @@ def init(
             where = f"  ({note.where[0]}" + (f":{note.where[1]}" if note.where[1] else "") + ")"
         kind = Text(f"{note.kind:<9}", style=styles.get(note.kind, "bold red"))
         out.print(Text.assemble("  ", kind, f" {note.topic:<13} {note.text}{where}"))
+    try:
+        changes = initialise.plan(found, force=force)
+    except HfspaceError as error:
+        raise fail(error) from None
     for change in changes:
         verb = f"would {change.action}" if dry_run and change.writes else change.action
         style = "green" if change.writes else "yellow" if change.action == "kept" else "dim"

@@ -134,8 +134,14 @@ def scan(folder: str | os.PathLike, *, docker: bool = False) -> App:
 
 
 def plan(app: App, *, force: bool = False) -> list[Change]:
+    """What to write; HfspaceError when the app's command could not be told (nothing is written then)."""
     from hfspace.init import files
 
+    if app.docker and not app.command:
+        raise HfspaceError(
+            f"{app.root.name}: could not tell how to start the app, so nothing was written",
+            hint="see the `not fixed` line above; give the app a start command init can read, then run init again",
+        )
     return files.changes(app, force=force)
 
 

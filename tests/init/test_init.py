@@ -343,3 +343,15 @@ def test_a_flask_app_that_forbids_framing_is_served_through_a_wsgi_wrapper_that_
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[('Content-Security-Policy', \"frame-ancestors 'self' https://huggingface.co\")]"
+
+
+def test_an_app_whose_start_command_cannot_be_told_gets_nothing_written_and_says_why(tmp_path):
+    folder = tmp_path / "next-app"
+    folder.mkdir()
+    package = {"scripts": {"start": "next start -p 7860"}, "dependencies": {"next": "14.2.35"}}
+    (folder / "package.json").write_text(json.dumps(package))
+    before = digest(folder)
+    result = cli("init", str(folder))
+    assert result.exit_code == 1 and digest(folder) == before
+    assert "not fixed entry point   `npm start` runs `next start -p 7860`" in result.output
+    assert "error: next-app: could not tell how to start the app, so nothing was written" in result.output
