@@ -114,7 +114,9 @@ def _python_dockerfile(app: App) -> str:
 
 def _node_dockerfile(app: App) -> str:
     what = NAMES[app.framework]
-    cache = "/root/.npm" if app.install[0].startswith("npm ") else "/usr/local/share/.cache"
+    # The package manager's own download cache, kept between builds (never in a layer).
+    caches = {"yarn.lock": "/usr/local/share/.cache/yarn", "pnpm-lock.yaml": "/root/.local/share/pnpm/store"}
+    cache = next((caches[name] for name in app.install_files if name in caches), "/root/.npm")
     env = {"NODE_ENV": "production", "HOME": "/home/node", **app.env}
     parts = [
         _header(app, what) + f"ARG NODE_IMAGE={NODE_IMAGE}",
