@@ -308,25 +308,43 @@ def app(environ, start_response):
     return text + "\n".join(body)
 
 
-def node_preload(*, rebind: bool, head: bool, framable: bool) -> str:
+def node_preload(*, rebind: bool, head: bool, framable: bool, graceful: bool) -> str:
     lines = [f"// Written by {MARK}: adapts the app to a Hugging Face Space from outside (its files are not edited)."]
     lines.append("// node --require=./hfspace-preload.cjs runs it before the app.")
     if rebind:
         lines.append("// hfspace: rebinds loopback listen() to 0.0.0.0")
     lines += ["'use strict';", "const http = require('node:http');", "const net = require('node:net');", ""]
-    if rebind:
+    if rebind or graceful:
+        lines += ["const servers = new Set();", "const listen = net.Server.prototype.listen;"]
+        if rebind:
+            lines += [
+                "// The Space's proxy reaches the container from outside: a server on 127.0.0.1 is never reached.",
+                "const LOOPBACK = new Set(['localhost', '127.0.0.1']);",
+            ]
+        lines += ["net.Server.prototype.listen = function (...args) {", "  servers.add(this);"]
+        if rebind:
+            lines += [
+                "  if (args[0] && typeof args[0] === 'object' && LOOPBACK.has(args[0].host)) {",
+                "    args[0] = { ...args[0], host: '0.0.0.0' };",
+                "  } else if (typeof args[1] === 'string' && LOOPBACK.has(args[1])) {",
+                "    args[1] = '0.0.0.0';",
+                "  }",
+            ]
+        lines += ["  return listen.apply(this, args);", "};", ""]
+    if graceful:
         lines += [
-            "// The Space's proxy reaches the container from outside: a server on 127.0.0.1 is never reached.",
-            "const LOOPBACK = new Set(['localhost', '127.0.0.1']);",
-            "const listen = net.Server.prototype.listen;",
-            "net.Server.prototype.listen = function (...args) {",
-            "  if (args[0] && typeof args[0] === 'object' && LOOPBACK.has(args[0].host)) {",
-            "    args[0] = { ...args[0], host: '0.0.0.0' };",
-            "  } else if (typeof args[1] === 'string' && LOOPBACK.has(args[1])) {",
-            "    args[1] = '0.0.0.0';",
+            "// node is PID 1 in the container, where a signal without a handler is ignored: `docker stop`",
+            "// and the platform would kill it 10 s later. On SIGTERM (or SIGINT) stop taking connections,",
+            "// let the requests in flight finish, and exit; after 8 s, exit anyway.",
+            "const stop = () => {",
+            "  for (const server of servers) {",
+            "    server.close();",
+            "    if (typeof server.closeIdleConnections === 'function') server.closeIdleConnections();",
             "  }",
-            "  return listen.apply(this, args);",
+            "  setTimeout(() => process.exit(0), 8000).unref();",
             "};",
+            "process.once('SIGTERM', stop);",
+            "process.once('SIGINT', stop);",
             "",
         ]
     if head:

@@ -240,9 +240,17 @@ def _listening(app: App, entry: str, text: str, framework: str, version: str, so
             ("package.json", None),
         )
     framable = _blocks_embedding(app, sources)
-    if not (rebind or head or framable):
+    graceful = not any(re.search(r"process\.(?:once|on)\(\s*['\"]SIGTERM", source) for source in sources.values())
+    if graceful:
+        app.note(
+            HANDLED,
+            "stop",
+            "the app has no SIGTERM handler, and node as PID 1 ignores the signal (the platform would kill it "
+            f"10 s later): {PRELOAD} closes its servers and exits on SIGTERM",
+        )
+    if not (rebind or head or framable or graceful):
         return None
-    return files.node_preload(rebind=rebind, head=head, framable=framable)
+    return files.node_preload(rebind=rebind, head=head, framable=framable, graceful=graceful)
 
 
 def _blocks_embedding(app: App, sources: dict[str, str]) -> bool:

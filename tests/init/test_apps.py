@@ -104,8 +104,11 @@ def test_a_real_app_goes_from_its_folder_to_a_space_that_runs_and_passes_check(s
         checked = cli("check", f"http://127.0.0.1:{port}", "--json")
         # What the Space's proxy sends: the public host, and the scheme TLS ended with.
         proxied = requests.get(f"http://127.0.0.1:{port}/", headers=PROXY_HEADERS, timeout=10, allow_redirects=False)
+        stopping = time.monotonic()
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()
+    # The app stops on SIGTERM by itself: well within `docker stop`'s 10 s, after which it would be killed.
+    assert time.monotonic() - stopping < 9, log.read_text()
     assert proxied.status_code == 200, proxied.text[:500]
     assert checked.exit_code == 0, checked.output
     (report,) = json.loads(checked.stdout)
