@@ -95,7 +95,7 @@ def _module_def(module: Module, name: str) -> int | None:
 
 
 def _settings_values(module: Module) -> dict[str, tuple[object, int]]:
-    """Module-level literal assignments: NAME -> (value, line); a value that is not a literal is ...."""
+    """Module-level assignments: NAME -> (value, line), the value `...` when it is not a literal."""
     found: dict[str, tuple[object, int]] = {}
     for node in module.tree.body:
         if isinstance(node, ast.Assign):
@@ -347,11 +347,12 @@ def _gunicorn(app: App, target: str) -> None:
 def _dev_server_port(app: App, module: Module) -> None:
     """Say what a `__main__` block's development server would have used, and that it is not used."""
     line = module.line_of(r"\.run\(")
+    what = "Flask's development server" if app.framework == "flask" else "a start for local runs"
     if line is not None:
         app.note(
             DETECTED,
             "port",
-            f"{app.port} (app_port): the app's own `.run(...)` is its development server, which the image does not use",
+            f"{app.port} (app_port): the app's own `.run(...)` ({what}) is not what the image runs",
             (module.path, line),
         )
     else:
@@ -417,9 +418,10 @@ def _asgi(root: Path, modules: list[Module], docker: bool) -> App | None:
             target = f"{module.name}:{found[0]}"
             app.note(DETECTED, "framework", f"{call}: `{found[0]} = {call}(...)`", (module.path, found[1]))
             app.note(DETECTED, "entry point", target, (module.path, found[1]))
-            _dev_server_port(app, module) if module.line_of(r"uvicorn\.run\(") else app.note(
-                DETECTED, "port", f"{app.port} (app_port): the code names none; uvicorn listens there"
-            )
+            if module.line_of(r"uvicorn\.run\("):
+                _dev_server_port(app, module)
+            else:
+                app.note(DETECTED, "port", f"{app.port} (app_port): the code names none; uvicorn listens there")
             if framework == "fastapi":  # FastAPI routes answer HEAD with 405; the platform probes HEAD /
                 app.note(
                     HANDLED,
