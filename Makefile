@@ -98,6 +98,8 @@ lock: setup ## re-resolve the hash-pinned requirements files
 	cd python-backend && ../$(UV) pip compile requirements.in $(LOCK_FLAGS) --python-version $(SHIPPED_PYTHON) -o requirements.txt
 	$(UV) pip compile pyproject.toml --group dev python-backend/requirements.in \
 		-c python-backend/requirements.txt $(LOCK_FLAGS) --python-version $(TOOLS_PYTHON) -o requirements-dev.txt
+	$(UV) pip compile pyproject.toml -c requirements-dev.txt $(LOCK_FLAGS) --python-version $(TOOLS_PYTHON) \
+		-o requirements-tool.txt
 
 clean: ## remove what setup and the tests created
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache build $(NODE_DIR)/node_modules

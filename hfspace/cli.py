@@ -843,6 +843,100 @@ def _print_diagnosis(console: Console, diagnosis) -> None:
             )
 
 
+@app.command()
+def init(
+    folder: Annotated[str, typer.Argument(metavar="[DIR]", help="The app's folder (default: this one).")] = ".",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the files it would write; write nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace files init wrote before (or that differ).")] = False,
+    docker: Annotated[
+        bool, typer.Option("--docker", help="A Gradio app: write a Docker Space instead of `sdk: gradio`.")
+    ] = False,
+) -> None:
+    """Make an existing app folder a Space: Dockerfile, .dockerignore, the card (merged into README.md).
+
+    Detects Flask, FastAPI/Starlette, Django, Streamlit, Gradio, Express, Fastify, plain node:http
+    and static sites; prints what it found, with the line that says so, and what it could not tell.
+    The app's own files are never edited: what it lacks is installed by the Dockerfile or adapted
+    by small files of its own (hfspace_settings.py, hfspace_asgi.py, hfspace-preload.cjs).
+    Never replaces an existing file without --force. Then validates the folder: exits 1 when
+    validate finds an error.
+    """
+    from rich.markup import escape
+    from rich.text import Text
+
+    from hfspace import init as initialise
+    from hfspace.rules import validate as run_validate
+
+    try:
+        found = initialise.scan(folder, docker=docker)
+    except HfspaceError as error:
+        raise fail(error) from None
+    kind = "a Docker Space" if found.docker else f"an sdk: {found.card_extra.get('sdk')} Space"
+    out.print(f"{escape(folder)}: {initialise.NAMES[found.framework]}, for {kind}")
+    styles = {initialise.DETECTED: "", initialise.HANDLED: "green", initialise.UNKNOWN: "yellow"}  # else: red
+    for note in found.notes:
+        where = ""
+        if note.where:
+            where = f"  ({note.where[0]}" + (f":{note.where[1]}" if note.where[1] else "") + ")"
+        kind = Text(f"{note.kind:<9}", style=styles.get(note.kind, "bold red"))
+        out.print(Text.assemble("  ", kind, f" {note.topic:<13} {note.text}{where}"))
+    try:
+        changes = initialise.plan(found, force=force)
+    except HfspaceError as error:
+        raise fail(error) from None
+    for change in changes:
+        verb = f"would {change.action}" if dry_run and change.writes else change.action
+        style = "green" if change.writes else "yellow" if change.action == "kept" else "dim"
+        out.print(Text.assemble("  ", Text(f"{verb:<9}", style=style), f" {change.path:<13} {change.why}"))
+    if dry_run:
+        for change in changes:
+            if change.writes:
+                out.print(f"\n--- {escape(change.path)} ({change.action})")
+                out.print(change.text.rstrip("\n"), markup=False, emoji=False)
+        out.print("\ndry run: nothing was written")
+        return
+    initialise.apply(found.root, changes)
+    report = run_validate(folder)
+    for finding in report.findings:
+        if finding.severity != "info":
+            _print_finding(out, finding)
+    out.print(f"validate: {report.errors} errors, {report.warnings} warnings")
+    target = "" if Path(folder) == Path() else f" {folder}"
+    if found.docker:
+        out.print(f"next: hfspace up --docker{target}, then hfspace check http://localhost:7860")
+    elif found.card_extra.get("sdk") == "static":
+        out.print(f"next: hfspace up{target}, then hfspace check http://localhost:7860")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new Space's name (and folder).")],
+    template: Annotated[
+        str, typer.Option("--template", metavar="flask|express|static", help="Which of our Spaces to start from.")
+    ] = "flask",
+    directory: Annotated[
+        str | None, typer.Option("--dir", metavar="PATH", help="Where to write it (default: ./NAME).")
+    ] = None,
+) -> None:
+    """Start a new Space from one of ours: flask (python-backend), express (nodejs-backend), static (frontend).
+
+    The folder is the template renamed to NAME (the card's title, the service's name); it
+    validates clean, runs under `hfspace up` and passes `hfspace check` as it is.
+    """
+    from rich.markup import escape
+
+    from hfspace.new import new as make
+
+    try:
+        made = make(name, template, directory)
+    except HfspaceError as error:
+        raise fail(error) from None
+    out.print(f"{escape(str(made.folder))}: a new {made.template} Space from {made.source} ({len(made.files)} files)")
+    out.print(f"next: hfspace validate {escape(str(made.folder))}, then hfspace up {escape(str(made.folder))}")
+
+
 def main() -> None:
     try:
         app()

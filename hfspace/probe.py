@@ -306,7 +306,7 @@ def _run_checks(client: Client, first: Exchange, origins: list[str], report: Rep
     results.append(_get_root(first, report.service))
     results.append(_head(client, "/", "HEAD /", _head_root))
     health = _try(client, "GET", "/health")
-    results.append(_get_health(health, report.service))
+    results.append(_get_health(health, report.service, first))
     if results[-1].status == SKIP:
         results.append(Result("HEAD /health", SKIP, "no /health on this Space"))
     else:
@@ -391,13 +391,19 @@ def _head_health(get: Exchange | str) -> Callable[[requests.Response], str | Non
     return judge
 
 
-def _get_health(health: Exchange | str, service: str | None) -> Result:
+def _get_health(health: Exchange | str, service: str | None, first: Exchange | None = None) -> Result:
     name = "GET /health"
     if isinstance(health, str):
         return Result(name, FAIL, health)
     response, kind = health.response, _content_type(health.response)
     if response.status_code == 404 and not service:
         return Result(name, SKIP, "404: this Space has no /health (only our services must have one)", health.ms)
+    if not service and kind == "text/html" and first is not None and response.content == first.response.content:
+        # A single-page app (Streamlit, a static site's fallback) answers every path with its page.
+        detail = (
+            "the same page as GET / (a catch-all route): this Space has no /health (only our services must have one)"
+        )
+        return Result(name, SKIP, detail, health.ms)
     if response.status_code != 200:
         return Result(name, FAIL, f"answers {response.status_code} {response.reason}, expected 200", health.ms)
     if service and kind != "application/health+json":

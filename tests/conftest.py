@@ -165,6 +165,8 @@ class RunningContainer(Running):
 
 def _needs_docker(item: pytest.Item) -> bool:
     params = getattr(item, "callspec", None)
+    if item.get_closest_marker("container") is not None:  # marked by its module, e.g. tests/init/test_apps.py
+        return True
     return "containers" in item.path.parts or (params is not None and params.params.get("runtime") == "container")
 
 

@@ -230,10 +230,14 @@ def cmd_not_json(space: Space) -> Iterator[Hit]:
 _XFO = re.compile(r"""X-Frame-Options['"]?\s*[,:=]\s*\(?\s*['"](DENY|SAMEORIGIN)['"]""", re.IGNORECASE)
 _FRAME_ANCESTORS = re.compile(r"frame-ancestors\s+([^;\"'`]*(?:'(?:none|self)'[^;\"'`]*)+)", re.IGNORECASE)
 _HELMET = re.compile(r"\bhelmet\s*\(\s*(\{[^)]*\})?\s*\)")
+_TALISMAN = re.compile(r"\bTalisman\s*\(")
+# What a wrapper or preload written by `hfspace init` declares when it drops X-Frame-Options and
+# lets the Hub in frame-ancestors, whatever the app sends.
+FRAMABLE_MARK = "hfspace: lets https://huggingface.co frame the app"
 _EMBEDDERS = ("huggingface.co", "*.hf.space", "https:", "*")
 
 
-def _blocks_embedding(code) -> tuple[int, str] | None:
+def blocks_embedding(code) -> tuple[int, str] | None:
     """(line, what) where code forbids being framed by huggingface.co, or None."""
     text = code.text
     for pattern, what in ((_XFO, "X-Frame-Options: {0}"),):
@@ -247,6 +251,9 @@ def _blocks_embedding(code) -> tuple[int, str] | None:
     helmet = _HELMET.search(text) if code.kind == "js" else None
     if helmet and not re.search(r"frameguard\s*:\s*false", helmet.group(1) or "") and "frameAncestors" not in text:
         return text.count("\n", 0, helmet.start()) + 1, "helmet() (X-Frame-Options: SAMEORIGIN, frame-ancestors 'self')"
+    talisman = _TALISMAN.search(text) if code.kind == "py" else None
+    if talisman and not re.search(r"frame_options\s*=\s*ALLOW_FROM", text):
+        return text.count("\n", 0, talisman.start()) + 1, "Flask-Talisman (X-Frame-Options: SAMEORIGIN)"
     if (
         code.kind == "py"
         and "XFrameOptionsMiddleware" in text
@@ -263,16 +270,19 @@ def iframe_blocked(space: Space) -> Iterator[Hit]:
     """The app forbids being shown in a frame, and the Space page shows it in one.
 
     Why: the Space's page on huggingface.co embeds the app in an iframe. `X-Frame-Options: DENY`
-    or `SAMEORIGIN`, a CSP `frame-ancestors 'none'` or `'self'`, helmet()'s defaults and
-    Django's XFrameOptionsMiddleware make the browser refuse it: the page stays blank ("refused
-    to connect"), only the direct *.hf.space address works.
+    or `SAMEORIGIN`, a CSP `frame-ancestors 'none'` or `'self'`, the defaults of helmet() and
+    Flask-Talisman, and Django's XFrameOptionsMiddleware make the browser refuse it: the page
+    stays blank ("refused to connect"), only the direct *.hf.space address works. (A wrapper
+    that `hfspace init` wrote to drop those headers says so, and the rule then holds.)
     Severity: warning: the app runs and answers; its Space page does not show it.
     Fix: send no X-Frame-Options, and `frame-ancestors 'self' https://huggingface.co`.
     Example:
         app.use(helmet())
     """
+    if any(FRAMABLE_MARK in code.text for code in space.app_code):
+        return  # served through a wrapper that drops X-Frame-Options and admits huggingface.co
     for code in space.app_code:
-        found = _blocks_embedding(code)
+        found = blocks_embedding(code)
         if found:
             line, what = found
             yield Hit(

@@ -388,5 +388,28 @@ def script_listen(words: list[str], read: Callable[[str], tuple[str, str] | None
             if result is None:
                 return None
             host, port, line = result
+            rebound = _rebinding_preload(words[index + 1 :], read) if name == "node" else None
+            if rebound is not None and host in ("127.0.0.1", "localhost"):
+                return "0.0.0.0", port, rebound
             return host, port, (file, line)
+    return None
+
+
+# A preload that declares this (the one `hfspace init` writes for an app whose code binds
+# loopback) makes every loopback listen() of the app bind 0.0.0.0 instead.
+REBIND_MARK = "hfspace: rebinds loopback listen() to 0.0.0.0"
+
+
+def _rebinding_preload(words: list[str], read: Callable[[str], tuple[str, str] | None]) -> Where | None:
+    """(file, line) of a `node --require=FILE` preload that rebinds loopback listens, or None."""
+    for index, word in enumerate(words):
+        if word.startswith(("--require=", "-r=")):
+            path = word.partition("=")[2]
+        elif word in ("--require", "-r") and index + 1 < len(words):
+            path = words[index + 1]
+        else:
+            continue
+        found = read(path)
+        if found is not None and REBIND_MARK in found[1]:
+            return found[0], found[1].count("\n", 0, found[1].index(REBIND_MARK)) + 1
     return None

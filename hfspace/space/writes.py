@@ -468,6 +468,8 @@ def entry_files(words: list[str], workdir: str) -> list[tuple[str, str]]:
                 found.append((at(script), "py"))
         elif name == "node" and rest:
             found.append((at(rest[0]) if posixpath.splitext(rest[0])[1] else at(rest[0] + ".js"), "js"))
+            preloads = [w.partition("=")[2] for w in words[index + 1 :] if w.startswith(("--require=", "-r="))]
+            found += [(at(preload), "js") for preload in preloads]  # run before the app, in its process
         elif word.endswith(".sh") and (index == 0 or posixpath.basename(words[index - 1]) in ("sh", "bash")):
             found.append((at(word), "sh"))
     return found

@@ -163,3 +163,10 @@ def self_signed(folder: Path) -> tuple[Path, ssl.SSLContext]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return cert, context
+
+
+class SinglePageApp(Space):
+    """Every path answers the app's one page (Streamlit, a single-page app's fallback route)."""
+
+    def route(self) -> None:
+        self.send(200, b"<!doctype html><title>app</title>", "text/html")

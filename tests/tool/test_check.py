@@ -371,3 +371,12 @@ def test_contract_copy_ships_with_the_tool_and_matches_the_source():
 
     assert probe.contract() == yaml.safe_load((ROOT / "contract" / "openapi.yaml").read_text())
     assert probe.our_services() == ("python-backend", "nodejs-backend")
+
+
+def test_a_single_page_app_that_answers_health_with_its_page_has_no_health_and_passes():
+    with servers.serve(servers.SinglePageApp) as (url, _):
+        outcome = check(url, "--json")
+    assert outcome.exit_code == 0, outcome.output
+    by_name = results(outcome)
+    assert by_name["GET /health"]["status"] == "skip" and "the same page as GET /" in by_name["GET /health"]["detail"]
+    assert by_name["HEAD /health"]["status"] == "skip"

@@ -1,0 +1,307 @@
+"""Node.js apps: Express, Fastify and plain `node:http`, from package.json and the entry's code.
+
+The entry is what `npm start` runs when that is `node FILE`, else package.json's `main`, else
+index.js/server.js/app.js. The image runs `node` itself as PID 1 (never `npm start`, which
+does not pass SIGTERM on). Where the code listens is read with the Space model's own reader
+(`hfspace.space.listen`); a host the app only opens through a variable (`HOST`, `"RENDER" in
+process.env`) is opened by setting it, and a hard-coded loopback bind is rebound by a preload
+(`hfspace-preload.cjs`, `node --require`), as is a HEAD that the framework would refuse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hfspace.init import DETECTED, HANDLED, NOT_FIXED, UNKNOWN, App
+from hfspace.space.listen import _js_listen
+from hfspace.space.words import split
+
+YARN = "yarn@1.22.22"
+PNPM = "pnpm@10"
+SHIPPED_NODE = 26  # node:26-trixie-slim, the base of every Node Space written here
+LOOPBACK = ("localhost", "127.0.0.1")
+FRAMEWORKS = (("express", "Express"), ("fastify", "Fastify"), ("koa", "Koa"), ("@hapi/hapi", "hapi"))
+PRELOAD = "hfspace-preload.cjs"
+
+
+def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App | None:
+    if "package.json" not in files:
+        return None
+    try:
+        package = json.loads(files["package.json"].read_text(errors="replace"))
+    except ValueError as error:
+        app = App(root, "node", "node")
+        app.note(NOT_FIXED, "package.json", f"package.json is not JSON ({error})", ("package.json", None))
+        return app
+    if not isinstance(package, dict):
+        return None
+    dependencies = package.get("dependencies") or {}
+    framework, label = next(((key, name) for key, name in FRAMEWORKS if key in dependencies), ("node", "Node.js"))
+    entry, why = _entry(package, files)
+    if entry is None:
+        if framework == "node" and "index.html" in files:
+            return None  # a static site with tooling in package.json
+        app = App(root, "node", framework)
+        app.note(NOT_FIXED, "entry point", why, ("package.json", None))
+        return app
+    text = files[entry].read_text(errors="replace") if entry in files else ""
+    if framework == "node" and "index.html" in files and not re.search(r"\b(createServer|listen)\s*\(", text):
+        return None  # a static site with tooling in package.json
+    app = App(root, "node", framework, emoji="🟩")
+    version = dependencies.get(framework, "")
+    app.note(
+        DETECTED,
+        "framework",
+        f"{label} {version}".strip() if framework != "node" else "Node.js (node:http)",
+        ("package.json", _line(files["package.json"], rf'"{re.escape(framework)}"\s*:')),
+    )
+    app.note(DETECTED, "entry point", f"node {entry} ({why})", ("package.json", None))
+    _engines(app, package, files)
+    _install(app, package, files)
+    scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
+    sources = {path: files[path].read_text(errors="replace") for path in scripts[:200]}
+    preload = _listening(app, entry, text, framework, version, sources)
+    _writes(app, sources)
+    command = ["node"]
+    if preload:
+        app.files[PRELOAD] = preload
+        command.append(f"--require=./{PRELOAD}")
+    app.command = [*command, entry]
+    return app
+
+
+def _line(file: Path, pattern: str) -> int | None:
+    text = file.read_text(errors="replace")
+    match = re.search(pattern, text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _entry(package: dict, files: dict[str, Path]) -> tuple[str | None, str]:
+    """The file node runs, and where that comes from; (None, why) when it cannot be told."""
+    start = (package.get("scripts") or {}).get("start")
+    if isinstance(start, str):
+        words = [w for w in (split(start) or []) if "=" not in w or w.startswith("-")]
+        if words and words[0] in ("node", "nodemon"):
+            script = next((w for w in words[1:] if not w.startswith("-")), None)
+            found = _file(script, files) if script else None
+            if found:
+                return found, f"the start script `{start}`"
+    main = package.get("main")
+    if isinstance(main, str) and _file(main, files):
+        return _file(main, files), f"package.json main `{main}`"
+    for name in ("index.js", "server.js", "app.js", "index.mjs", "server.mjs"):
+        if name in files:
+            return name, f"{name}, by its name"
+    said = f"`npm start` runs `{start}`, " if isinstance(start, str) else ""
+    return None, f"{said}no `node FILE` start script, no main and no index.js/server.js/app.js: cannot tell what to run"
+
+
+def _file(name: str, files: dict[str, Path]) -> str | None:
+    name = name.removeprefix("./")
+    for candidate in (name, f"{name}.js", f"{name}/index.js"):
+        if candidate in files:
+            return candidate
+    return None
+
+
+def _engines(app: App, package: dict, files: dict[str, Path]) -> None:
+    wanted = (package.get("engines") or {}).get("node")
+    if not isinstance(wanted, str):
+        return
+    majors = [int(m) for m in re.findall(r"(?<![\d.])(\d+)(?=\.x|\b)", wanted)]
+    upper = re.search(r"<\s*=?\s*(\d+)", wanted)
+    fits = not (
+        (upper and int(upper.group(1)) <= SHIPPED_NODE)
+        or (majors and not re.search(r">", wanted) and SHIPPED_NODE not in majors)
+    )
+    if not fits:
+        app.note(
+            UNKNOWN,
+            "engines",
+            f"package.json engines wants node {wanted}; the image ships Node {SHIPPED_NODE}, "
+            "the current LTS (npm only warns)",
+            ("package.json", _line(files["package.json"], r'"engines"')),
+        )
+        app.env["_engines_mismatch"] = wanted  # read by _install for yarn; removed before rendering
+
+
+def _install(app: App, package: dict, files: dict[str, Path]) -> None:
+    mismatch = app.env.pop("_engines_mismatch", None)
+    if "package-lock.json" in files:
+        app.install_files = ["package.json", "package-lock.json"]
+        app.install = ["npm ci --omit=dev"]
+        app.note(
+            DETECTED,
+            "dependencies",
+            "package-lock.json: `npm ci --omit=dev` in a build stage",
+            ("package-lock.json", None),
+        )
+    elif "yarn.lock" in files:
+        lock = files["yarn.lock"].read_text(errors="replace")[:400]
+        app.install_files = ["package.json", "yarn.lock"]
+        if "__metadata" in lock:
+            manager = package.get("packageManager") or "yarn@4"
+            app.install = [
+                f"npm install --global {manager.replace('yarn@', '@yarnpkg/cli-dist@')}",
+                "yarn workspaces focus --all --production",
+            ]
+            app.note(
+                DETECTED,
+                "dependencies",
+                f"yarn.lock (Yarn 2+, {manager}): installed immutable in a build stage",
+                ("yarn.lock", None),
+            )
+        else:
+            flags = " --ignore-engines" if mismatch else ""
+            app.install = [
+                f"npm install --global {YARN}",
+                f"yarn install --frozen-lockfile --production --non-interactive{flags}",
+            ]
+            note = "yarn.lock (Yarn 1): `yarn install --frozen-lockfile --production` in a build stage"
+            if mismatch:
+                note += f"; with --ignore-engines, since yarn refuses Node {SHIPPED_NODE} against engines {mismatch}"
+            app.note(DETECTED, "dependencies", note, ("yarn.lock", None))
+    elif "pnpm-lock.yaml" in files:
+        app.install_files = ["package.json", "pnpm-lock.yaml"]
+        app.install = [f"npm install --global {PNPM}", "pnpm install --frozen-lockfile --prod"]
+        app.note(
+            DETECTED,
+            "dependencies",
+            "pnpm-lock.yaml: `pnpm install --frozen-lockfile --prod` in a build stage",
+            ("pnpm-lock.yaml", None),
+        )
+    else:
+        app.install_files = ["package.json"]
+        app.install = ["npm install --omit=dev"]
+        app.note(
+            UNKNOWN,
+            "dependencies",
+            "package.json, no lockfile: each build resolves new versions; run "
+            "`npm install` and keep package-lock.json to lock them",
+            ("package.json", None),
+        )
+
+
+def _listening(app: App, entry: str, text: str, framework: str, version: str, sources: dict[str, str]) -> str | None:
+    """Set the port and host; the preload's text when the app needs one, else None."""
+    from hfspace.init import files
+
+    reads_port = re.search(r"process\.env\.PORT\b|process\.env\[['\"]PORT['\"]\]", text)
+    found = _js_listen(text, {})
+    port_line = found[2] if found else None
+    if reads_port:
+        app.env["PORT"] = str(app.port)
+        line = text.count("\n", 0, reads_port.start()) + 1
+        app.note(
+            DETECTED,
+            "port",
+            f"reads PORT (the platform sets none): the image sets PORT={app.port}, app_port",
+            (entry, line),
+        )
+    elif found and found[1]:
+        app.port = found[1]
+        app.note(DETECTED, "port", f"{app.port}, written in the code: app_port is {app.port}", (entry, port_line))
+    else:
+        app.note(
+            UNKNOWN,
+            "port",
+            f"cannot tell where it listens: app_port {app.port}; make the app listen on PORT",
+            (entry, None),
+        )
+    rebind = head = False
+    host = found[0] if found else None
+    opened = _host_variable(text)
+    if opened:
+        name, value, line, how = opened
+        app.env[name] = value
+        app.note(HANDLED, "host", f"binds 0.0.0.0 only {how}: the image sets {name}={value}", (entry, line))
+    elif host in LOOPBACK:
+        rebind = True
+        default = " (Fastify's default)" if framework == "fastify" and "'127" not in text and '"127' not in text else ""
+        app.note(
+            HANDLED,
+            "host",
+            f"binds {host}{default}, which the Space's proxy cannot reach: {PRELOAD} makes a "
+            "loopback listen() bind 0.0.0.0 (the app's code is not changed)",
+            (entry, port_line),
+        )
+    else:
+        app.note(DETECTED, "host", "all interfaces (0.0.0.0)", (entry, port_line))
+    major = re.search(r"(\d+)", version)
+    if framework == "fastify" and ((major and int(major.group(1)) < 4) or "exposeHeadRoutes: false" in text):
+        head = True
+        app.note(
+            HANDLED,
+            "HEAD /",
+            f"Fastify {version} answers HEAD with 404 (no HEAD routes) and the platform probes "
+            f"HEAD /: {PRELOAD} answers HEAD as GET without a body",
+            ("package.json", None),
+        )
+    framable = _blocks_embedding(app, sources)
+    graceful = not any(re.search(r"process\.(?:once|on)\(\s*['\"]SIGTERM", source) for source in sources.values())
+    if graceful:
+        app.note(
+            HANDLED,
+            "stop",
+            "the app has no SIGTERM handler, and node as PID 1 ignores the signal (the platform would kill it "
+            f"10 s later): {PRELOAD} closes its servers and exits on SIGTERM",
+        )
+    if not (rebind or head or framable or graceful):
+        return None
+    return files.node_preload(rebind=rebind, head=head, framable=framable, graceful=graceful)
+
+
+def _blocks_embedding(app: App, sources: dict[str, str]) -> bool:
+    """Whether the app's code forbids being framed (helmet(), X-Frame-Options, frame-ancestors)."""
+    from hfspace.rules.listening import blocks_embedding
+    from hfspace.space.writes import Code
+
+    for path, text in sources.items():
+        found = blocks_embedding(Code(path, path, "js", text))
+        if found:
+            line, what = found
+            app.note(
+                HANDLED,
+                "embedding",
+                f"{what} forbids the Space page's iframe: {PRELOAD} drops X-Frame-Options and lets "
+                "https://huggingface.co in frame-ancestors",
+                (path, line),
+            )
+            return True
+    return False
+
+
+def _host_variable(text: str) -> tuple[str, str, int, str] | None:
+    """(variable, value, line, how) when the code binds all interfaces only through a variable:
+    `"RENDER" in process.env ? "0.0.0.0" : ...`, `process.env.HOST || "localhost"`."""
+    gate = re.search(r"""['"](\w+)['"]\s+in\s+process\.env\s*\)?\s*\?\s*[`'"]0\.0\.0\.0""", text) or re.search(
+        r"process\.env\.(\w+)\s*\?\s*[`'\"]0\.0\.0\.0", text
+    )
+    if gate:
+        return gate.group(1), "1", text.count("\n", 0, gate.start()) + 1, f"when {gate.group(1)} is set"
+    variable = re.search(r"process\.env\.(\w+)\s*(?:\|\||\?\?)\s*[`'\"](?:localhost|127\.0\.0\.1)", text)
+    if variable:
+        name = variable.group(1)
+        return name, "0.0.0.0", text.count("\n", 0, variable.start()) + 1, f"when {name} says so (localhost by default)"
+    return None
+
+
+_WRITES = re.compile(
+    r"\b(fs\.(?:promises\.)?(?:writeFile|appendFile|mkdir)(?:Sync)?\(|new (?:Database|sqlite3\.Database)\()"
+)
+
+
+def _writes(app: App, sources: dict[str, str]) -> None:
+    for path, text in sources.items():
+        match = _WRITES.search(text)
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            code = text.splitlines()[line - 1].strip()[:90]
+            app.note(
+                DETECTED,
+                "writes",
+                f"writes at run time: `{code}`: /app and HOME belong to uid 1000, the user it runs as",
+                (path, line),
+            )

@@ -1,0 +1,369 @@
+"""`hfspace init` without Docker: what it detects in each real app of tests/apps (with the line
+that says so), the files it writes and the ones it leaves alone, --dry-run, --force, a second
+run that changes nothing, and the adapters it writes (run for real: the Node preload under
+node, the ASGI/WSGI wrappers and the Django settings module under Python)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import requests
+from typer.testing import CliRunner
+
+from hfspace import init
+from hfspace.cli import app
+from hfspace.space import load
+from tests.conftest import wait_until
+from tests.services import free_ports
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ROOT / "tests" / "apps"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args), env={"SPACE_ID": None, "SPACE_HOST": None})
+
+
+def copy_app(name: str, tmp_path: Path) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(APPS / name / "app", folder)
+    return folder
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+# What init must find in each app: framework, app_port, the CMD (or the sdk), and notes that must be said.
+EXPECTED = {
+    "flask-gcp-building-an-app": ("flask", 7860, ["gunicorn", "main:app"], ["main.py:45", "gunicorn==27.0.1"]),
+    "flask-tutorial-flaskr": (
+        "flask", 7860, ["gunicorn", "flaskr:create_app()"], ["flask --app flaskr init-db", "flaskr/__init__.py:8"],
+    ),
+    "fastapi-vercel": ("fastapi", 7860, ["uvicorn", "hfspace_asgi:app"], ["Python >=3.14", "HEAD"]),
+    "django-vercel": ("django", 7860, ["gunicorn", "api.wsgi:app"], ["ALLOWED_HOSTS", "api/settings.py:28", "XFrame"]),
+    "streamlit-hello": ("streamlit", 7860, ["streamlit", "run", "streamlit_app.py"], ["pydeck", "unpinned"]),
+    "express-handlebars-nodejs-examples": ("express", 3000, ["node", "index.js"], ["index.js:12", "no lockfile"]),
+    "express-hello-render-yarn": ("express", 7860, ["node", "app.js"], ["--ignore-engines", "reads PORT", "SIGTERM"]),
+    "fastify-hello-render": ("fastify", 7860, ["node", "app.js"], ["RENDER=1", "app.js:2"]),
+    "fastify-hello-nodejs-examples": (
+        "fastify", 3000, ["node", "--require=./hfspace-preload.cjs", "hello-world.js"], ["Fastify's default", "HEAD"],
+    ),
+    "static-startbootstrap-resume": ("static", None, None, ["sdk: static"]),
+}  # fmt: skip
+
+
+def test_every_vendored_app_has_an_expectation():
+    assert sorted(EXPECTED) == sorted(p.name for p in APPS.iterdir() if (p / "app").is_dir())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_init_detects_the_app_writes_a_space_that_validates_and_leaves_the_apps_files_alone(name, tmp_path):
+    framework, port, command, said = EXPECTED[name]
+    folder = copy_app(name, tmp_path)
+    before = digest(folder)
+    result = cli("init", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "validate: 0 errors" in result.output
+    for words in said:
+        assert words in result.output, result.output
+    after = digest(folder)
+    changed = {path for path in before if after.get(path) != before[path]}
+    assert changed <= {"README.md", ".gitignore", ".dockerignore"}, changed
+    space = load(folder)
+    if framework == "static":
+        assert space.sdk == "static" and "Dockerfile" not in after
+        return
+    assert space.sdk == "docker" and space.app_port == port
+    assert all(word in space.command.argv for word in command), space.command.argv
+    assert space.listen.port in (port, None) and space.listen.host in ("0.0.0.0", None)  # None: all interfaces
+    assert space.ownership.uid == 1000  # the container runs as uid 1000, which owns /app and HOME
+    assert space.runtime_home in ("/home/user", "/home/node")
+    assert space.dockerfile.config.healthcheck is not None
+    assert len(space.dockerfile.stages) == 2
+    if "README.md" in before:  # the app's own text is kept below the card
+        assert (folder / "README.md").read_text().endswith((APPS / name / "app" / "README.md").read_text())
+
+
+def test_a_second_run_changes_nothing_and_an_existing_file_is_only_replaced_with_force(tmp_path):
+    folder = copy_app("flask-gcp-building-an-app", tmp_path)
+    assert cli("init", str(folder)).exit_code == 0
+    written = digest(folder)
+    again = cli("init", str(folder))
+    assert again.exit_code == 0 and digest(folder) == written
+    assert "create" not in again.output and "unchanged Dockerfile" in " ".join(again.output.split())
+    dockerfile = folder / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "# mine\n")
+    kept = cli("init", str(folder))
+    assert "--force replaces it" in kept.output and dockerfile.read_text().endswith("# mine\n")
+    forced = cli("init", str(folder), "--force")
+    assert forced.exit_code == 0 and not dockerfile.read_text().endswith("# mine\n")
+
+
+def test_dry_run_prints_the_files_and_writes_nothing(tmp_path):
+    folder = copy_app("django-vercel", tmp_path)
+    before = digest(folder)
+    result = cli("init", str(folder), "--dry-run")
+    assert result.exit_code == 0 and digest(folder) == before
+    for header in ("--- Dockerfile (create)", "--- hfspace_settings.py (create)", "--- README.md (merge)"):
+        assert header in result.output
+    assert 'CMD ["gunicorn"' in result.output and "dry run: nothing was written" in result.output
+
+
+def test_a_card_in_the_readme_keeps_its_keys_and_gets_the_missing_ones(tmp_path):
+    folder = copy_app("fastify-hello-render", tmp_path)
+    readme = "---\ntitle: Mine\nlicense: mit\napp_port: 8080\n---\n\n# my text\n"
+    (folder / "README.md").write_text(readme)
+    result = cli("init", str(folder))
+    text = (folder / "README.md").read_text()
+    assert "title: Mine" in text and "license: mit" in text and "sdk: docker" in text and text.endswith("# my text\n")
+    assert "app_port: 8080" in text and "--force replaces it" in result.output
+    assert "port-mismatch" in result.output and result.exit_code == 1  # validate says what the kept port breaks
+    assert cli("init", str(folder), "--force").exit_code == 0
+    assert "app_port: 7860" in (folder / "README.md").read_text()
+
+
+def test_gradio_is_offered_as_sdk_gradio_and_as_docker_with_the_flag(tmp_path):
+    folder = tmp_path / "gradio-app"
+    folder.mkdir()
+    (folder / "app.py").write_text(
+        "import gradio as gr\n\ndemo = gr.Interface(lambda x: x, 'text', 'text')\ndemo.launch()\n"
+    )
+    (folder / "requirements.txt").write_text("gradio\n")
+    native = cli("init", str(folder), "--dry-run")
+    assert "sdk: gradio` is the native choice" in native.output and "Dockerfile" not in native.output
+    docker = cli("init", str(folder), "--docker")
+    assert docker.exit_code == 0, docker.output
+    space = load(folder)
+    assert space.sdk == "docker" and space.command.argv == ["python", "app.py"]
+    assert space.run_env()["GRADIO_SERVER_NAME"] == "0.0.0.0"
+
+
+def _python_app(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "py-app"
+    folder.mkdir()
+    for path, text in files.items():
+        (folder / path).write_text(textwrap.dedent(text))
+    return folder
+
+
+FLASK = "from flask import Flask\n\napp = Flask(__name__)\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "install"),
+    [
+        ({"uv.lock": "version = 1\n", "pyproject.toml": "[project]\nname = 'a'\ndependencies = ['flask']\n"},
+         "uv export --frozen --no-dev --no-emit-project"),
+        ({"poetry.lock": "", "pyproject.toml": "[tool.poetry.dependencies]\npython = '^3.11'\nflask = '*'\n"},
+         "poetry export --only main"),
+        ({"requirements.txt": "flask==3.1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"}, "--require-hashes -r"),
+    ],
+    ids=["uv-lock", "poetry-lock", "hash-pinned-requirements"],
+)  # fmt: skip
+def test_python_locks_are_installed_as_locked(tmp_path, files, install):
+    folder = _python_app(tmp_path, {"app.py": FLASK, **files})
+    found = init.scan(folder)
+    dockerfile = next(c for c in init.plan(found) if c.path == "Dockerfile").text
+    assert install in dockerfile and "gunicorn==27.0.1" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("lock", "install"),
+    [("package-lock.json", "npm ci --omit=dev"), ("yarn.lock", "yarn install --frozen-lockfile --production"),
+     ("pnpm-lock.yaml", "pnpm install --frozen-lockfile --prod"), (None, "npm install --omit=dev")],
+)  # fmt: skip
+def test_node_lockfiles_choose_the_install(tmp_path, lock, install):
+    folder = tmp_path / "node-app"
+    folder.mkdir()
+    (folder / "package.json").write_text(json.dumps({"main": "server.js", "dependencies": {"express": "^5.0.0"}}))
+    (folder / "server.js").write_text("const app = require('express')();\napp.listen(process.env.PORT || 3000);\n")
+    if lock:
+        (folder / lock).write_text("# yarn lockfile v1\n" if lock == "yarn.lock" else "{}\n")
+    dockerfile = next(c for c in init.plan(init.scan(folder)) if c.path == "Dockerfile").text
+    assert install in dockerfile and '"server.js"]' in dockerfile and "ENV NODE_ENV=production" in dockerfile
+
+
+def test_a_folder_with_no_app_is_one_error_line(tmp_path):
+    result = cli("init", str(tmp_path))
+    assert result.exit_code == 1 and result.output.startswith(f"error: {tmp_path}: no app found")
+
+
+# --- the adapters, run for real -------------------------------------------------------------------
+
+
+def _node() -> str:
+    found = shutil.which("node")
+    if found is None:
+        pytest.skip("no node on PATH")
+    return found
+
+
+def test_the_node_preload_rebinds_loopback_answers_head_and_lets_the_hub_frame_the_app(tmp_path):
+    port = free_ports(1)
+    server = f"""\
+        const http = require('node:http');
+        http.createServer((req, res) => {{
+          if (req.method !== 'GET') {{ res.writeHead(404); return res.end('no'); }}
+          res.setHeader('X-Frame-Options', 'DENY');
+          res.writeHead(200, {{'Content-Type': 'text/plain', 'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'"}});
+          res.end('hello');
+        }}).listen({port}, '127.0.0.1');
+    """  # noqa: E501
+    (tmp_path / "server.js").write_text(textwrap.dedent(server))
+    from hfspace.init.files import node_preload
+
+    preload = node_preload(rebind=True, head=True, framable=True, graceful=True)
+    (tmp_path / "hfspace-preload.cjs").write_text(preload)
+    process = subprocess.Popen([_node(), "--require=./hfspace-preload.cjs", "server.js"], cwd=tmp_path)
+    try:
+        assert wait_until(lambda: _answers(f"http://127.0.0.1:{port}/"), timeout=20)
+        assert _listening_addresses(port) == {"0.0.0.0"}  # the app asked for 127.0.0.1
+        get = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+        head = requests.head(f"http://127.0.0.1:{port}/", timeout=5)
+        assert get.status_code == head.status_code == 200 and head.content == b""
+        assert "X-Frame-Options" not in get.headers
+        assert (
+            get.headers["Content-Security-Policy"]
+            == "default-src 'self'; frame-ancestors 'self' https://huggingface.co"
+        )
+        process.terminate()  # SIGTERM: the preload closes the server, and node exits at once
+        assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses something listens on at `port`, from /proc/net/tcp (state 0A: LISTEN)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, _, hex_port = local.partition(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_the_asgi_wrapper_answers_head_as_get_and_drops_x_frame_options(tmp_path):
+    from hfspace.init.files import python_wrapper
+
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent("""\
+        async def app(scope, receive, send):
+            if scope["method"] != "GET":
+                await send({"type": "http.response.start", "status": 405, "headers": []})
+                return await send({"type": "http.response.body", "body": b""})
+            headers = [(b"x-frame-options", b"DENY"), (b"content-type", b"text/plain")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"hello"})
+        """)
+    )
+    (tmp_path / "hfspace_asgi.py").write_text(python_wrapper("main:app", wsgi=False, head=True, framable=True))
+    script = textwrap.dedent("""\
+        import asyncio, hfspace_asgi
+        sent = []
+        async def send(message): sent.append(message)
+        async def receive(): return {"type": "http.request", "body": b""}
+        asyncio.run(hfspace_asgi.app({"type": "http", "method": "HEAD", "path": "/"}, receive, send))
+        print(sent[0]["status"], sent[0]["headers"], sent[1]["body"])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "200 [(b'content-type', b'text/plain')] b''"
+
+
+def test_the_django_settings_module_admits_the_space_host_and_the_iframe(tmp_path):
+    folder = copy_app("django-vercel", tmp_path)
+    assert cli("init", str(folder)).exit_code == 0
+    script = (  # api/settings.py imports nothing of Django, so its settings read without it
+        "import hfspace_settings as s; print(s.ALLOWED_HOSTS, s.DEBUG, s.STATIC_ROOT.name, s.SESSION_COOKIE_SAMESITE, "
+        "[m.rsplit('.', 1)[1] for m in s.MIDDLEWARE][:2], 'XFrameOptionsMiddleware' in str(s.MIDDLEWARE))"
+    )
+    env = {**os.environ, "SPACE_HOST": "me-app.hf.space"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=folder, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        "['127.0.0.1',", "'.vercel.app',", "'.hf.space',", "'localhost',", "'127.0.0.1',", "'[::1]',",
+        "'me-app.hf.space']", "False", "staticfiles", "None", "['SecurityMiddleware',", "'WhiteNoiseMiddleware']",
+        "False",
+    ]  # fmt: skip
+
+
+def test_docs_your_app_shows_what_init_prints_on_flaskr(tmp_path):
+    from tests.test_docs import console_commands
+
+    doc = ROOT / "docs" / "your-app.md"
+    (shown,) = [c for c in console_commands(doc) if c.words[:2] == ["hfspace", "init"]]
+    shutil.copytree(APPS / "flask-tutorial-flaskr" / "app", tmp_path / "flaskr")
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    done = subprocess.run(
+        [sys.executable, "-m", "hfspace", *shown.words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line.rstrip() for line in done.stdout.splitlines()] == shown.output
+
+
+def test_a_flask_app_that_forbids_framing_is_served_through_a_wsgi_wrapper_that_lets_the_hub_frame_it(tmp_path):
+    folder = _python_app(
+        tmp_path,
+        {
+            "app.py": """\
+                from flask import Flask
+                from flask_talisman import Talisman
+
+                app = Flask(__name__)
+                Talisman(app)
+            """,
+            "requirements.txt": "flask\nflask-talisman\n",
+        },
+    )
+    result = cli("init", str(folder))
+    assert result.exit_code == 0 and "Flask-Talisman (X-Frame-Options: SAMEORIGIN)" in result.output
+    assert "validate: 0 errors, 0 warnings" in result.output  # iframe-blocked knows the wrapper
+    assert load(folder).command.argv[-1] == "hfspace_wsgi:app"
+    (folder / "app.py").write_text(
+        textwrap.dedent("""\
+        def app(environ, start_response):
+            headers = [("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'")]
+            start_response("200 OK", headers)
+            return [b"hi"]
+        """)
+    )
+    script = (
+        "import hfspace_wsgi; seen = []; "
+        "body = hfspace_wsgi.app({}, lambda status, headers, exc_info=None: seen.append(headers)); print(seen[0])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[('Content-Security-Policy', \"frame-ancestors 'self' https://huggingface.co\")]"
+
+
+def test_an_app_whose_start_command_cannot_be_told_gets_nothing_written_and_says_why(tmp_path):
+    folder = tmp_path / "next-app"
+    folder.mkdir()
+    package = {"scripts": {"start": "next start -p 7860"}, "dependencies": {"next": "14.2.35"}}
+    (folder / "package.json").write_text(json.dumps(package))
+    before = digest(folder)
+    result = cli("init", str(folder))
+    assert result.exit_code == 1 and digest(folder) == before
+    assert "not fixed entry point   `npm start` runs `next start -p 7860`" in result.output
+    assert "error: next-app: could not tell how to start the app, so nothing was written" in result.output
