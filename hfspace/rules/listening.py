@@ -237,9 +237,17 @@ FRAMABLE_MARK = "hfspace: lets https://huggingface.co frame the app"
 _EMBEDDERS = ("huggingface.co", "*.hf.space", "https:", "*")
 
 
+def _without_comments(text: str, kind: str) -> str:
+    """The code with its comment lines blanked (line numbers kept): commented-out code sends nothing."""
+    if kind == "py":
+        return re.sub(r"(?m)^[ \t]*#.*$", "", text)
+    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.DOTALL)
+    return re.sub(r"(?m)^[ \t]*//.*$", "", text)
+
+
 def blocks_embedding(code) -> tuple[int, str] | None:
     """(line, what) where code forbids being framed by huggingface.co, or None."""
-    text = code.text
+    text = _without_comments(code.text, code.kind)
     for pattern, what in ((_XFO, "X-Frame-Options: {0}"),):
         match = pattern.search(text)
         if match:
@@ -252,7 +260,7 @@ def blocks_embedding(code) -> tuple[int, str] | None:
     if helmet and not re.search(r"frameguard\s*:\s*false", helmet.group(1) or "") and "frameAncestors" not in text:
         return text.count("\n", 0, helmet.start()) + 1, "helmet() (X-Frame-Options: SAMEORIGIN, frame-ancestors 'self')"
     talisman = _TALISMAN.search(text) if code.kind == "py" else None
-    if talisman and not re.search(r"frame_options\s*=\s*ALLOW_FROM", text):
+    if talisman and not re.search(r"frame_options\s*=\s*(?:ALLOW_FROM|None)\b", text):
         return text.count("\n", 0, talisman.start()) + 1, "Flask-Talisman (X-Frame-Options: SAMEORIGIN)"
     if (
         code.kind == "py"

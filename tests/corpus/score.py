@@ -1,9 +1,13 @@
 """Score `hfspace validate` on the corpus of real public Docker Spaces: precision and recall.
 
-Each folder of tests/corpus/ holds a Space as its authors wrote it (`space/`), where it came
-from (`SOURCE`) and hand labels (`labels.yaml`): every real problem on the platform, by file,
-line and kind. A finding reported as error or warning is a true positive when a label of the
-same file and line names a kind its rule catches; info findings are advice and never count.
+Each folder of tests/corpus/ holds where a real Space came from (`SOURCE`: repository, commit,
+path, licence, the files) and hand labels (`labels.yaml`): every real problem on the platform,
+by file, line and kind. The Spaces' own files are not in this repository: they were read through
+the search tool, whose material stays out of commits. They are looked for in `$HFSPACE_CORPUS`,
+else in `corpus/` of the shared folder beside the repository (`../shared/corpus`), one folder per
+slug, as the Space has them (`material()`). A finding reported as error or warning is a true
+positive when a label of the same file and line names a kind its rule catches; info findings are
+advice and never count.
 
     precision = true positives / findings reported as error or warning
     recall    = labelled problems caught / labelled problems
@@ -14,6 +18,7 @@ positives) and every false positive and miss; tests/corpus/test_corpus.py holds 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +30,7 @@ import yaml
 from hfspace import rules
 
 CORPUS = Path(__file__).resolve().parent
+SHARED = CORPUS.parents[2] / "shared" / "corpus"  # the shared folder beside the repository
 # The rules that catch each kind of labelled problem (a label may name its rule instead).
 KIND_RULES = {
     "no-http-server": {"no-http-server"},
@@ -92,12 +98,23 @@ def _labels(data: dict) -> list[Label]:
     return found
 
 
-def score_folder(folder: Path) -> Scored:
+def material(environ: dict[str, str] | None = None) -> Path | None:
+    """The folder holding the Spaces' files (one folder per slug), or None when there is none here."""
+    environ = os.environ if environ is None else environ
+    given = environ.get("HFSPACE_CORPUS")
+    for candidate in [Path(given)] if given else [SHARED]:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def score_folder(folder: Path, files: Path) -> Scored:
+    """Score one labelled Space; `files` is its folder as the Space has it."""
     data = yaml.safe_load((folder / "labels.yaml").read_text())
     labels = _labels(data)
     with tempfile.TemporaryDirectory(prefix="hfspace-corpus-") as tmp:
         space = Path(tmp) / "space"
-        shutil.copytree(folder / "space", space, symlinks=True)
+        shutil.copytree(files, space, symlinks=True)
         for trimmed in data.get("trimmed") or []:  # files the Space has that were not vendored (binaries)
             path = space / trimmed
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,8 +140,9 @@ def folders() -> list[Path]:
     return sorted(path for path in CORPUS.iterdir() if (path / "labels.yaml").is_file())
 
 
-def score_all() -> list[Scored]:
-    return [score_folder(folder) for folder in folders()]
+def score_all(root: Path) -> list[Scored]:
+    """Every labelled Space, its files from `root` (see material())."""
+    return [score_folder(folder, root / folder.name) for folder in folders()]
 
 
 def totals(scored: list[Scored]) -> tuple[float, float, int, int, int]:
@@ -166,7 +184,11 @@ def problems(scored: list[Scored]) -> list[str]:
 
 
 def main() -> int:
-    scored = score_all()
+    root = material()
+    if root is None:
+        print("no corpus files here: set HFSPACE_CORPUS to the folder holding them (tests/corpus/README.md)")
+        return 2
+    scored = score_all(root)
     print(table(scored))
     for line in problems(scored):
         print(line)

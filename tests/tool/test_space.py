@@ -218,3 +218,21 @@ def test_a_node_listen_on_port_0_is_not_the_apps_port():
 
     text = "const port = process.env.PORT || 7860;\nserver.listen(port, '0.0.0.0');\nserver._handle.listen(0);\n"
     assert _js_listen(text, {}) == ("0.0.0.0", 7860, 2)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "blocked"),
+    [
+        ("py", "from flask_talisman import Talisman\nTalisman(app)\n", 2),
+        ("py", "# Talisman(\n#     app,\n# )\n", None),  # commented out: sends nothing
+        ("py", "Talisman(app, frame_options=None)\n", None),
+        ("js", "// app.use(helmet())\n/* res.set('X-Frame-Options', 'DENY') */\napp.listen(3000)\n", None),
+        ("js", "/*\n*/\napp.use(helmet())\n", 3),
+    ],
+)
+def test_only_code_that_runs_blocks_the_space_pages_iframe(kind, text, blocked):
+    from hfspace.rules.listening import blocks_embedding
+    from hfspace.space.writes import Code
+
+    found = blocks_embedding(Code(f"/app/app.{kind}", f"app.{kind}", kind, text))
+    assert (found[0] if found else None) == blocked
