@@ -715,9 +715,17 @@ def _production_space(folder: str | None, space_id: str | None) -> str:
 
 @preview_app.command("open")
 def preview_open(
-    folder: Annotated[str, typer.Argument(metavar="DIR", help="The Space folder as the pull request has it.")],
+    folders: Annotated[list[str], typer.Argument(metavar="DIR...", help="Space folders as the pull request has them.")],
     pr: PullRequest,
-    space_id: ProductionSpace = None,
+    space_id: Annotated[
+        str | None,
+        typer.Option(
+            "--space",
+            metavar="OWNER/NAME",
+            help="The production Space of the one DIR (default: each DIR's in spaces.toml, wired as deploy --all).",
+            show_default=False,
+        ),
+    ] = None,
     with_secrets: Annotated[
         bool,
         typer.Option(
@@ -729,20 +737,24 @@ def preview_open(
     timeout: DeployTimeout = 1800.0,
     token: WriteToken = None,
 ) -> None:
-    """Deploy DIR to the private Space OWNER/NAME-pr-N (created when missing; updated in place when
-    it exists) with the production Space's variables, wait, check, and print a Markdown summary on
-    stdout (for a pull-request comment). Progress goes to stderr. Exits 1 when the preview fails."""
+    """Deploy each DIR to the private Space OWNER/NAME-pr-N of its production Space (created when
+    missing; updated in place when it exists) with the production Space's variables, wait, check,
+    and print a Markdown summary on stdout (for a pull-request comment). Progress goes to stderr.
+
+    Folders of spaces.toml are wired as `deploy --all` wires them: a caller's spaces.json names this
+    pull request's previews where it has some (production elsewhere), and a preview others call
+    admits its callers' origins. Exits 1 when a preview fails (the others are still opened)."""
     from hfspace import hub, preview
 
     try:
-        summary = preview.open_preview(
-            hub.connect(token), folder, _production_space(folder, space_id), pr, _render_progress,
-            with_secrets=with_secrets, environ=dict(os.environ), timeout=timeout,
+        summaries = preview.open_preview(
+            hub.connect(token), folders, pr, _render_progress,
+            space_id=space_id, with_secrets=with_secrets, environ=dict(os.environ), timeout=timeout,
         )  # fmt: skip
     except HfspaceError as error:
         raise fail(error) from None
-    out.print(summary.markdown(), markup=False, emoji=False, end="")
-    if not summary.ok:
+    out.print(preview.markdown(summaries), markup=False, emoji=False, end="")
+    if not all(summary.ok for summary in summaries):
         raise typer.Exit(1)
 
 

@@ -284,7 +284,7 @@ def deploy_all(
     targets: list[hub.Target],
     on_event: Callable[[Event], None],
     *,
-    given: dict,
+    given: dict | Callable[[hub.Target], dict],
     plan: list[hub.Target] | None = None,
     force: bool = False,
     dry_run: bool = False,
@@ -296,7 +296,9 @@ def deploy_all(
     says others call gets CORS_ORIGINS naming their origins (unless given) and its check asks CORS
     from each; a caller gets `spaces.json`, the URLs of the Spaces it calls as the Hub reports them
     (deployed now, or already there). A caller deployed now is created first, to learn its origin.
-    [(space id, URL)] in the order deployed."""
+    `given`: prepare()'s settings (visibility, hardware, variables, secrets), or a function of the
+    target that returns them. [(space id, URL)] in the order deployed."""
+    settings_of = given if callable(given) else (lambda _target: given)
     plan = plan or targets
     with hub.hub_errors(plan[0].space_id):
         exists = {t.name: api.repo_exists(t.space_id, repo_type="space") for t in plan}
@@ -304,7 +306,8 @@ def deploy_all(
     for caller in (t for t in plan if t.calls):
         sdk = load(caller.folder).sdk or "docker"
         if caller in targets and not dry_run and not exists[caller.name]:
-            hub.ensure_exists(api, caller.space_id, sdk, given.get("visibility"), given.get("hardware"))
+            settings = settings_of(caller)
+            hub.ensure_exists(api, caller.space_id, sdk, settings.get("visibility"), settings.get("hardware"))
             on_event(Progress(caller.space_id, f"created {caller.space_id} (sdk: {sdk}), to learn its address"))
             exists[caller.name] = True
         if exists[caller.name]:
@@ -313,11 +316,12 @@ def deploy_all(
     deployed = []
     for target in targets:
         callers = [c for c in plan if target.name in c.calls and c.name in origins]
-        variables = dict(given.get("variables") or {})
+        settings = settings_of(target)
+        variables = dict(settings.get("variables") or {})
         if callers and "CORS_ORIGINS" not in variables:
             variables["CORS_ORIGINS"] = ",".join(origins[c.name] for c in callers)
             on_event(Progress(target.space_id, f"CORS_ORIGINS={variables['CORS_ORIGINS']} (its callers)"))
-        prepared = prepare(api, load(target.folder), target.space_id, **{**given, "variables": variables})
+        prepared = prepare(api, load(target.folder), target.space_id, **{**settings, "variables": variables})
         if target.calls:
             _wire(api, prepared.plan, target, plan, urls, exists, on_event, dry_run=dry_run)
         url = deploy(

@@ -10,6 +10,7 @@ repository, so a fresh HF_HOME in another folder finds it.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -315,6 +316,40 @@ def test_a_preview_that_fails_prints_its_summary_and_exits_1_without_rolling_bac
     assert "### Preview of `app` for #12: ❌ BUILD_ERROR" in result.stdout
     assert "**Failed:** me/shop-pr-12: it ended in BUILD_ERROR" in result.stdout
     assert "rolling back" not in result.stderr and emulator.stage("me/shop-pr-12") == "BUILD_ERROR"
+
+
+def test_previews_of_a_pull_request_are_wired_to_each_other_and_to_production_elsewhere(hfspace, emulator, tmp_path):
+    for ours, folder in (("python-backend", "api"), ("frontend", "web")):
+        shutil.copytree(ROOT / ours, tmp_path / folder, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    (tmp_path / "spaces.toml").write_text(
+        'owner = "me"\n[[space]]\nfolder = "api"\nname = "wired-api"\n'
+        '[[space]]\nfolder = "web"\nname = "wired-web"\ncalls = ["wired-api"]\n'
+    )
+    production = hfspace("deploy", "--all", cwd=tmp_path, timeout=300)
+    assert production.returncode == 0, production.stderr
+    for changed in ("api/gunicorn.conf.py", "web/index.html"):
+        (tmp_path / changed).write_text((tmp_path / changed).read_text() + "\n")
+    opened = hfspace("preview", "open", "api", "web", "--pr", "5", cwd=tmp_path, timeout=300)
+    assert opened.returncode == 0, opened.stderr
+    api_preview, web_preview = emulator.spaces["me/wired-api-pr-5"], emulator.spaces["me/wired-web-pr-5"]
+    assert (api_preview.visibility, web_preview.visibility) == ("private", "private")
+    origin = "https://me-wired-web-pr-5.static.hf.space"
+    assert web_preview.host == origin
+    # The api preview admits the web preview (not production's web), and was checked from there.
+    assert api_preview.variables["CORS_ORIGINS"]["value"] == origin
+    assert emulator.spaces["me/wired-api"].variables["CORS_ORIGINS"]["value"] == "https://me-wired-web.static.hf.space"
+    assert f"| cors preflight {origin} | pass |" in opened.stdout
+    assert json.loads(emulator.files("me/wired-web-pr-5")["spaces.json"]) == {"wired-api": api_preview.host}
+    assert opened.stdout.count("<!-- hfspace-preview -->") == 1 and opened.stdout.count("### Preview of") == 2
+    # A pull request that changes the web folder alone: its preview calls production's api.
+    alone = hfspace("preview", "open", "web", "--pr", "6", cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    production_api = emulator.spaces["me/wired-api"].host
+    assert json.loads(emulator.files("me/wired-web-pr-6")["spaces.json"]) == {"wired-api": production_api}
+    assert (
+        emulator.spaces["me/wired-api"].variables["CORS_ORIGINS"]["value"]
+        != "https://me-wired-web-pr-6.static.hf.space"
+    )
 
 
 def test_prune_deletes_the_previews_of_closed_pull_requests_only(hfspace, emulator):
