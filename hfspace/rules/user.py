@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from hfspace.rules.registry import ERROR, INFO, WARNING, Hit, docker_only, rule
 from hfspace.space import Space, images
-from hfspace.space.accounts import USER_PROGRAMS, option
+from hfspace.space.accounts import USER_PROGRAMS
+from hfspace.space.words import option
 
 USER_FIX = "add `USER 1000` (after `useradd -m -u 1000 user`, or `USER node` on a node base) before CMD"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from hfspace.space import images
 from hfspace.space.dockerfile import Dockerfile, Instruction
-from hfspace.space.words import split
+from hfspace.space.words import option, split
 
 USER_PROGRAMS = ("useradd", "adduser")
 GROUP_PROGRAMS = ("groupadd", "addgroup")
@@ -30,21 +30,6 @@ def run_segments(ins: Instruction) -> Iterator[list[str]]:
                 words.pop(0)
             if words:
                 yield words
-
-
-def option(words: list[str], names: tuple[str, ...]) -> str | None:
-    """The value of the last of `names` among the words (`-u 1000`, `--uid=1000`, `-u1000`)."""
-    value = None
-    for index, word in enumerate(words):
-        name, eq, inline = word.partition("=")
-        if name in names:
-            if eq:
-                value = inline
-            elif index + 1 < len(words):
-                value = words[index + 1]
-        elif any(len(n) == 2 and word.startswith(n) and word[2:].isdigit() for n in names):
-            value = word[2:]
-    return value
 
 
 @dataclass(frozen=True)

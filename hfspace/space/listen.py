@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from hfspace.space.code import parse_python
 from hfspace.space.dockerfile import Dockerfile
-from hfspace.space.words import expand, split
+from hfspace.space.words import expand, option, split
 
 PORT_OPTIONS = ("--port", "-p", "--server.port", "--http-port")
 HOST_OPTIONS = ("--host", "--server.address", "--address")
@@ -42,19 +42,6 @@ class Listen:
     port: int | None = None
     port_at: Where | None = None
     explicit_port: bool = False  # said by the command or a config, not a server's default
-
-
-def option(words: list[str], names: tuple[str, ...]) -> str | None:
-    """The value of the last of `names` among the words (`--port 80` or `--port=80`)."""
-    value = None
-    for index, word in enumerate(words):
-        name, eq, inline = word.partition("=")
-        if name in names:
-            if eq:
-                value = inline
-            elif index + 1 < len(words):
-                value = words[index + 1]
-    return value
 
 
 def program(words: list[str]) -> str | None:

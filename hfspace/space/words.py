@@ -243,3 +243,18 @@ class _NoExpansion(dict):
 
     def get(self, name, default=None):
         return f"${name}"
+
+
+def option(words: list[str], names: tuple[str, ...]) -> str | None:
+    """The value of the last of `names` among the words (`--port 80`, `--port=80`, `-u1000`)."""
+    value = None
+    for index, word in enumerate(words):
+        name, eq, inline = word.partition("=")
+        if name in names:
+            if eq:
+                value = inline
+            elif index + 1 < len(words):
+                value = words[index + 1]
+        elif any(len(n) == 2 and word.startswith(n) and word[2:].isdigit() for n in names):
+            value = word[2:]
+    return value
