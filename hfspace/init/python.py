@@ -568,12 +568,21 @@ def _django(root: Path, modules: list[Module], docker: bool) -> App | None:
         m.group(1) for mod in modules for m in re.finditer(r"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)", mod.text)
     }
     settings, values = next(((m, v) for m, v in candidates if m.name in named), candidates[0])
+    source = dict.fromkeys(values, settings)  # the module each setting is read from
+    layered = _layered_settings(modules, candidates, named)
+    if layered is not None:  # settings/dev.py doing `from .base import *` and overriding a few
+        settings, values, source = layered
     app = App(root, "python", "django")
-    app.note(DETECTED, "framework", f"Django: settings {settings.name}", (settings.path, values["INSTALLED_APPS"][1]))
+    app.note(
+        DETECTED,
+        "framework",
+        f"Django: settings {settings.name}",
+        (source["INSTALLED_APPS"].path, values["INSTALLED_APPS"][1]),
+    )
     wsgi_value, wsgi_line = values.get("WSGI_APPLICATION", (None, None))
     if isinstance(wsgi_value, str) and "." in wsgi_value:
         module_name, _, attr = wsgi_value.rpartition(".")
-        target, where = f"{module_name}:{attr}", (settings.path, wsgi_line)
+        target, where = f"{module_name}:{attr}", (source["WSGI_APPLICATION"].path, wsgi_line)
     else:
         wsgi = next((m for m in modules if "get_wsgi_application" in m.text and m.path.endswith("wsgi.py")), None)
         if wsgi is None:
@@ -602,7 +611,7 @@ def _django(root: Path, modules: list[Module], docker: bool) -> App | None:
             "hfspace_settings.py is not used: change it to os.environ.setdefault",
             (forced.path, forced.line_of("DJANGO_SETTINGS_MODULE")),
         )
-    _django_settings(app, settings, values)
+    _django_settings(app, settings, values, source)
     app.env["DJANGO_SETTINGS_MODULE"] = "hfspace_settings"
     app.port = 7860
     _gunicorn(app, target)
@@ -610,70 +619,102 @@ def _django(root: Path, modules: list[Module], docker: bool) -> App | None:
     return app
 
 
-def _django_settings(app: App, settings: Module, values: dict) -> None:
+_ENGINE = re.compile(r"""["']ENGINE["']\s*:\s*["']([\w.]+)["']""")
+
+
+def _layered_settings(
+    modules: list[Module], candidates: list[tuple[Module, dict]], named: set[str]
+) -> tuple[Module, dict, dict[str, Module]] | None:
+    """The settings module manage.py or wsgi.py names when it is not a whole settings module itself
+    but star-imports one (`settings/dev.py`: `from .base import *`, then DEBUG, SECRET_KEY, ...):
+    (that module, the merged settings, the module each setting comes from); None otherwise."""
+    by_name = {module.name: module for module in modules}
+    whole = {module.name: values for module, values in candidates}
+    for name in sorted(named):
+        module = by_name.get(name)
+        if module is None or name in whole:
+            continue
+        for node in module.tree.body:
+            if not (isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)):
+                continue
+            parts = module.name.split(".")[: None if module.path.endswith("__init__.py") else -1]
+            parts = parts[: len(parts) - (node.level - 1)] if node.level else []
+            base = ".".join([*parts, *([node.module] if node.module else [])])
+            if base in whole:
+                own = _settings_values(module)
+                source = {**dict.fromkeys(whole[base], by_name[base]), **dict.fromkeys(own, module)}
+                return module, {**whole[base], **own}, source
+    return None
+
+
+def _django_settings(app: App, settings: Module, values: dict, source: dict[str, Module]) -> None:
+    """Notes and adapters from the settings; `source` says which module each value is read from."""
     from hfspace.init import files
 
-    hosts, hosts_line = values.get("ALLOWED_HOSTS", ([], None))
-    where = (settings.path, hosts_line)
+    def at(name: str) -> tuple[str, int | None]:
+        return source.get(name, settings).path, values.get(name, (None, None))[1]
+
+    hosts = values.get("ALLOWED_HOSTS", ([], None))[0]
     if hosts is ... or not isinstance(hosts, list | tuple):
         app.note(
             UNKNOWN,
             "hosts",
             "ALLOWED_HOSTS is computed: hfspace_settings.py adds .hf.space and SPACE_HOST to it",
-            where,
+            at("ALLOWED_HOSTS"),
         )
     elif "*" in hosts or ".hf.space" in hosts:
-        app.note(DETECTED, "hosts", f"ALLOWED_HOSTS {list(hosts)} admits the Space's host", where)
+        app.note(DETECTED, "hosts", f"ALLOWED_HOSTS {list(hosts)} admits the Space's host", at("ALLOWED_HOSTS"))
     else:
         app.note(
             HANDLED,
             "hosts",
             f"ALLOWED_HOSTS {list(hosts)} refuses the Space's host (OWNER-NAME.hf.space): "
             "hfspace_settings.py adds .hf.space, SPACE_HOST and localhost",
-            where,
+            at("ALLOWED_HOSTS"),
         )
     middleware, middleware_line = values.get("MIDDLEWARE", ([], None))
     if isinstance(middleware, list | tuple) and "django.middleware.clickjacking.XFrameOptionsMiddleware" in middleware:
-        line = settings.line_of(r"XFrameOptionsMiddleware") or middleware_line
+        module = source.get("MIDDLEWARE", settings)
+        line = module.line_of(r"XFrameOptionsMiddleware") or middleware_line
         app.note(
             HANDLED,
             "embedding",
             "XFrameOptionsMiddleware sends X-Frame-Options: DENY, which the Space page's "
             "iframe needs gone: hfspace_settings.py removes it",
-            (settings.path, line),
+            (module.path, line),
         )
     installed, _ = values.get("INSTALLED_APPS", ([], None))
     static = isinstance(installed, list | tuple) and "django.contrib.staticfiles" in installed
     if static:
-        root_value, root_line = values.get("STATIC_ROOT", (None, None))
-        if root_value is None:
+        if "STATIC_ROOT" not in values:
             text = "no STATIC_ROOT: hfspace_settings.py sets one, the image runs collectstatic and WhiteNoise serves it"
         else:
             text = "the image runs collectstatic into STATIC_ROOT and WhiteNoise serves it (gunicorn serves no files)"
-        app.note(HANDLED, "static files", text, (settings.path, root_line or values.get("STATIC_URL", (None, None))[1]))
+        app.note(HANDLED, "static files", text, at("STATIC_ROOT" if "STATIC_ROOT" in values else "STATIC_URL"))
         app.build_steps.append("python -m django collectstatic --noinput")
-    debug, debug_line = values.get("DEBUG", (None, None))
-    if debug is True:
+    if values.get("DEBUG", (None, None))[0] is True:
         app.note(
             HANDLED,
             "debug",
             "DEBUG = True shows tracebacks to anyone: hfspace_settings.py turns it off "
             "(DJANGO_DEBUG=1 as a Space variable turns it back on)",
-            (settings.path, debug_line),
+            at("DEBUG"),
         )
-    secret, secret_line = values.get("SECRET_KEY", (None, None))
-    if isinstance(secret, str):
+    if isinstance(values.get("SECRET_KEY", (None, None))[0], str):
         app.note(
             NOT_FIXED,
             "secret",
             "SECRET_KEY is written in the code: set a Space secret DJANGO_SECRET_KEY, "
             "which hfspace_settings.py reads first",
-            (settings.path, secret_line),
+            at("SECRET_KEY"),
         )
-    databases, databases_line = values.get("DATABASES", (None, None))
-    engines = (
-        [d.get("ENGINE", "") for d in databases.values() if isinstance(d, dict)] if isinstance(databases, dict) else []
-    )
+    databases = values.get("DATABASES", (None, None))[0]
+    if isinstance(databases, dict):
+        engines = [d.get("ENGINE", "") for d in databases.values() if isinstance(d, dict)]
+    elif databases is ...:  # computed (`"NAME": BASE_DIR / "db.sqlite3"`): the ENGINE strings it names
+        engines = _ENGINE.findall(source.get("DATABASES", settings).text)
+    else:
+        engines = []
     if any("sqlite3" in engine for engine in engines):
         app.build_steps.append("python -m django migrate --noinput")
         app.note(
@@ -681,13 +722,13 @@ def _django_settings(app: App, settings: Module, values: dict) -> None:
             "first run",
             "SQLite database: the image runs `migrate` at build time as uid 1000 (the "
             "Space's disk is new at every restart: mount a volume to keep data)",
-            (settings.path, databases_line),
+            at("DATABASES"),
         )
     elif engines:
         app.note(
             UNKNOWN,
             "database",
             f"database engine {engines[0]}: give its address and password as Space secrets",
-            (settings.path, databases_line),
+            at("DATABASES"),
         )
     app.files["hfspace_settings.py"] = files.django_settings(settings.name, static=static)
