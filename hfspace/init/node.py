@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hfspace.init import DETECTED, HANDLED, NOT_FIXED, UNKNOWN, App
 from hfspace.space.listen import _js_listen
-from hfspace.space.words import split
+from hfspace.space.words import option, split
 
 YARN = "yarn@1.22.22"
 PNPM = "pnpm@10"
@@ -39,6 +39,10 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
         return None
     dependencies = package.get("dependencies") or {}
     framework, label = next(((key, name) for key, name in FRAMEWORKS if key in dependencies), ("node", "Node.js"))
+    if framework == "fastify":
+        started = _fastify_start(root, package, files)
+        if started is not None:
+            return started
     entry, why = _entry(package, files)
     if entry is None:
         if framework == "node" and "index.html" in files:
@@ -69,6 +73,72 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
         app.files[PRELOAD] = preload
         command.append(f"--require=./{PRELOAD}")
     app.command = [*command, entry]
+    return app
+
+
+FASTIFY_CLI = "node_modules/fastify-cli/cli.js"  # the `fastify` command of fastify-cli (its package.json bin)
+
+
+def _fastify_start(root: Path, package: dict, files: dict[str, Path]) -> App | None:
+    """An app that `fastify start FILE` runs (what `fastify generate` and `npm init fastify` write):
+    FILE is a plugin that never listens, and fastify-cli, a dependency, serves it. The image runs
+    fastify-cli's own script with node as PID 1 (close-with-grace closes it on SIGTERM), on
+    0.0.0.0 (fastify start binds localhost unless it detects Docker or Kubernetes) and app_port."""
+    start = (package.get("scripts") or {}).get("start")
+    words = split(start) if isinstance(start, str) else None
+    if not words or words[:2] != ["fastify", "start"] or "fastify-cli" not in (package.get("dependencies") or {}):
+        return None
+    rest = words[2:]
+    plugin = _file(next((w for w in reversed(rest) if not w.startswith("-")), ""), files)
+    if plugin is None:
+        return None
+    app = App(root, "node", "fastify", emoji="🟩")
+    version = package["dependencies"].get("fastify", "")
+    app.note(
+        DETECTED,
+        "framework",
+        f"Fastify {version}".strip() + " served by fastify-cli",
+        ("package.json", _line(files["package.json"], r'"fastify-cli"\s*:')),
+    )
+    app.note(
+        DETECTED,
+        "entry point",
+        f"the start script `{start}`: fastify-cli serves the plugin {plugin}; the image runs "
+        f"`node {FASTIFY_CLI} start` itself",
+        ("package.json", _line(files["package.json"], r'"start"\s*:')),
+    )
+    _engines(app, package, files)
+    _install(app, package, files)
+    flags = []
+    port = option(rest, ("-p", "--port"))
+    if port and port.isdigit():
+        app.port = int(port)
+        app.note(DETECTED, "port", f"{port}, in the start script: app_port is {port}", ("package.json", None))
+    else:
+        flags.append(f"--port={app.port}")
+        app.note(DETECTED, "port", f"fastify start listens on PORT, else 3000: the image passes --port={app.port}")
+    address = option(rest, ("-a", "--address"))
+    if address in (None, *LOOPBACK):
+        flags.append("--address=0.0.0.0")
+        app.note(
+            HANDLED,
+            "host",
+            "fastify start binds localhost unless it detects Docker or Kubernetes, which a Space's "
+            "container may not look like: the image passes --address=0.0.0.0",
+        )
+    else:
+        app.note(DETECTED, "host", f"{address}, in the start script", ("package.json", None))
+    app.note(DETECTED, "stop", "fastify start closes the server and exits on SIGTERM (close-with-grace)")
+    scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
+    sources = {path: files[path].read_text(errors="replace") for path in scripts[:200]}
+    command = ["node"]
+    if _blocks_embedding(app, sources):
+        from hfspace.init.files import node_preload
+
+        app.files[PRELOAD] = node_preload(rebind=False, head=False, framable=True, graceful=False)
+        command.append(f"--require=./{PRELOAD}")
+    _writes(app, sources)
+    app.command = [*command, FASTIFY_CLI, "start", *flags, *rest]
     return app
 
 
