@@ -18,6 +18,9 @@ import pytest
 from tests import docker
 from tests.services import SERVICES, Service, free_port, wait_healthy
 
+# tests/apps holds other people's apps, some with their own tests: inputs of tests/init, never collected.
+collect_ignore = ["apps"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # The Node the Node Space ships, when `make setup` had to fetch it (the machine's is older):
 # first on PATH for every process the tests start, as the Makefile does for its recipes.

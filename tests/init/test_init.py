@@ -48,19 +48,23 @@ def digest(folder: Path) -> dict[str, str]:
 
 # What init must find in each app: framework, app_port, the CMD (or the sdk), and notes that must be said.
 EXPECTED = {
-    "flask-gcp-building-an-app": ("flask", 7860, ["gunicorn", "main:app"], ["main.py:45", "gunicorn==27.0.1"]),
+    "django-wagtail-start": (
+        "django", 7860, ["gunicorn", "mysite.wsgi:application"],
+        ["settings mysite.settings.dev", "mysite/settings/base.py:88", "XFrame", "mysite/settings/dev.py:7"],
+    ),
+    "express-generator-myapp": ("express", 7860, ["node", "bin/www"], ["bin/www:15", "no lockfile", "SIGTERM"]),
+    "fastapi-docs-app-testing": ("fastapi", 7860, ["uvicorn", "hfspace_asgi:app"], ["HEAD", "(fastapi), unpinned"]),
+    "fastify-cli-myapp": (
+        "fastify", 7860, ["node", "node_modules/fastify-cli/cli.js", "start", "--address=0.0.0.0", "app.js"],
+        ["fastify-cli serves the plugin app.js", "close-with-grace"],
+    ),
+    "flask-javascript-example": (
+        "flask", 7860, ["gunicorn", "js_example:app"], ["js_example/__init__.py:3", "gunicorn==27.0.1"],
+    ),
     "flask-tutorial-flaskr": (
         "flask", 7860, ["gunicorn", "flaskr:create_app()"], ["flask --app flaskr init-db", "flaskr/__init__.py:8"],
     ),
-    "fastapi-vercel": ("fastapi", 7860, ["uvicorn", "hfspace_asgi:app"], ["Python >=3.14", "HEAD"]),
-    "django-vercel": ("django", 7860, ["gunicorn", "api.wsgi:app"], ["ALLOWED_HOSTS", "api/settings.py:28", "XFrame"]),
     "streamlit-hello": ("streamlit", 7860, ["streamlit", "run", "streamlit_app.py"], ["pydeck", "unpinned"]),
-    "express-handlebars-nodejs-examples": ("express", 3000, ["node", "index.js"], ["index.js:12", "no lockfile"]),
-    "express-hello-render-yarn": ("express", 7860, ["node", "app.js"], ["--ignore-engines", "reads PORT", "SIGTERM"]),
-    "fastify-hello-render": ("fastify", 7860, ["node", "app.js"], ["RENDER=1", "app.js:2"]),
-    "fastify-hello-nodejs-examples": (
-        "fastify", 3000, ["node", "--require=./hfspace-preload.cjs", "hello-world.js"], ["Fastify's default", "HEAD"],
-    ),
     "static-startbootstrap-resume": ("static", None, None, ["sdk: static"]),
 }  # fmt: skip
 
@@ -98,7 +102,7 @@ def test_init_detects_the_app_writes_a_space_that_validates_and_leaves_the_apps_
 
 
 def test_a_second_run_changes_nothing_and_an_existing_file_is_only_replaced_with_force(tmp_path):
-    folder = copy_app("flask-gcp-building-an-app", tmp_path)
+    folder = copy_app("flask-javascript-example", tmp_path)
     assert cli("init", str(folder)).exit_code == 0
     written = digest(folder)
     again = cli("init", str(folder))
@@ -113,17 +117,17 @@ def test_a_second_run_changes_nothing_and_an_existing_file_is_only_replaced_with
 
 
 def test_dry_run_prints_the_files_and_writes_nothing(tmp_path):
-    folder = copy_app("django-vercel", tmp_path)
+    folder = copy_app("django-wagtail-start", tmp_path)
     before = digest(folder)
     result = cli("init", str(folder), "--dry-run")
     assert result.exit_code == 0 and digest(folder) == before
-    for header in ("--- Dockerfile (create)", "--- hfspace_settings.py (create)", "--- README.md (merge)"):
+    for header in ("--- Dockerfile (create)", "--- hfspace_settings.py (create)", "--- README.md (create)"):
         assert header in result.output
     assert 'CMD ["gunicorn"' in result.output and "dry run: nothing was written" in result.output
 
 
 def test_a_card_in_the_readme_keeps_its_keys_and_gets_the_missing_ones(tmp_path):
-    folder = copy_app("fastify-hello-render", tmp_path)
+    folder = copy_app("fastify-cli-myapp", tmp_path)
     readme = "---\ntitle: Mine\nlicense: mit\napp_port: 8080\n---\n\n# my text\n"
     (folder / "README.md").write_text(readme)
     result = cli("init", str(folder))
@@ -293,19 +297,19 @@ def test_the_asgi_wrapper_answers_head_as_get_and_drops_x_frame_options(tmp_path
 
 
 def test_the_django_settings_module_admits_the_space_host_and_the_iframe(tmp_path):
-    folder = copy_app("django-vercel", tmp_path)
+    folder = copy_app("django-wagtail-start", tmp_path)
     assert cli("init", str(folder)).exit_code == 0
-    script = (  # api/settings.py imports nothing of Django, so its settings read without it
+    script = (  # mysite/settings/*.py import nothing of Django, so its settings read without it
         "import hfspace_settings as s; print(s.ALLOWED_HOSTS, s.DEBUG, s.STATIC_ROOT.name, s.SESSION_COOKIE_SAMESITE, "
-        "[m.rsplit('.', 1)[1] for m in s.MIDDLEWARE][:2], 'XFrameOptionsMiddleware' in str(s.MIDDLEWARE))"
+        "[m.rsplit('.', 1)[1] for m in s.MIDDLEWARE][:2], 'XFrameOptionsMiddleware' in str(s.MIDDLEWARE), "
+        "s.SECRET_KEY.startswith('django-insecure-'))"
     )
     env = {**os.environ, "SPACE_HOST": "me-app.hf.space"}
     done = subprocess.run([sys.executable, "-c", script], cwd=folder, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [
-        "['127.0.0.1',", "'.vercel.app',", "'.hf.space',", "'localhost',", "'127.0.0.1',", "'[::1]',",
-        "'me-app.hf.space']", "False", "staticfiles", "None", "['SecurityMiddleware',", "'WhiteNoiseMiddleware']",
-        "False",
+        "['*',", "'.hf.space',", "'localhost',", "'127.0.0.1',", "'[::1]',", "'me-app.hf.space']",
+        "False", "static", "None", "['SecurityMiddleware',", "'WhiteNoiseMiddleware']", "False", "True",
     ]  # fmt: skip
 
 
