@@ -32,7 +32,12 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 Token = Annotated[
-    str | None, typer.Option("--token", help="Default: HF_TOKEN, else `hf auth login`'s.", show_default=False)
+    str | None,
+    typer.Option(
+        "--token",
+        help="Default: HF_TOKEN, else `hf auth login`'s. With none, a public Space is read as anyone sees it.",
+        show_default=False,
+    ),
 ]
 DeployTimeout = Annotated[
     float, typer.Option("--timeout", metavar="SECONDS", min=1, help="How long to wait for the build and start.")
@@ -601,7 +606,7 @@ def status(
     from hfspace import hub
 
     try:
-        result = hub.status(hub.connect(token), space_id)
+        result = hub.status(hub.connect(token, anonymous=True), space_id)
     except HfspaceError as error:
         raise fail(error) from None
     if as_json:
@@ -630,11 +635,12 @@ def doctor(
     runs, checks its URL. Each cause has an id, the evidence (a log line or the error
     message), the fix, the validate rule that would have caught it, and whose it is: the
     Space's (its code, Dockerfile, card, settings) or the platform's (capacity, a stuck
-    builder: nothing to change in your code).
+    builder: nothing to change in your code). The logs, variables and secrets need a token of
+    the Space's owner; without one, a public Space is diagnosed from what anyone can read.
 
     Exits 0 when it is healthy (RUNNING, and its check passes), 1 for a cause that is the
-    Space's (or one not recognised), 3 when every cause is the platform's. For the raw log
-    stream: `hf spaces logs OWNER/NAME --build -f`.
+    Space's (or one not recognised), 3 when every cause is the platform's, 2 when it cannot
+    read the Space at all. For the raw log stream: `hf spaces logs OWNER/NAME --build -f`.
     """
     import json
 
@@ -642,8 +648,9 @@ def doctor(
     from hfspace import hub
 
     try:
-        diagnosis = doctoring.doctor(hub.connect(token), space_id)
+        diagnosis = doctoring.doctor(hub.connect(token, anonymous=True), space_id)
     except HfspaceError as error:
+        error.exit_code = doctoring.UNREADABLE  # not 1: that says the Space has a cause of its own
         raise fail(error) from None
     if as_json:
         out.print(json.dumps(diagnosis.as_dict(), indent=2, ensure_ascii=False), markup=False, emoji=False)

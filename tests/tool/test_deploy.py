@@ -226,6 +226,9 @@ def test_status_shows_stage_hardware_url_commit(deploy, emulator, tmp_path):
     assert status["stage"] == "RUNNING" and status["hardware"] == "cpu-basic"
     assert status["url"] == emulator.spaces["me/status"].host
     assert status["commit"] == emulator.commit_ids("me/status")[-1]
+    anyone = deploy("status", "me/status", "--json", token=None)  # public: no token needed to read it
+    assert anyone.returncode == 0, anyone.stderr
+    assert json.loads(anyone.stdout) == status
 
 
 def test_deploy_all_sends_each_folder_to_its_own_space_and_wires_them(deploy, emulator, tmp_path):

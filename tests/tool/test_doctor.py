@@ -366,3 +366,50 @@ def test_a_failed_deploy_prints_the_diagnosis_in_a_real_process(hub, tmp_path):
     assert done.returncode == 1
     assert "missing-variable (the Space's): the app reads the variable or secret DB_URL" in done.stderr
     assert "error: me/crashes: it ended in RUNTIME_ERROR; nothing to roll back to" in done.stderr
+
+
+def anonymous_doctor(hub, tmp_path, *args: str):
+    """doctor with no token at all: no HF_TOKEN, and an HF_HOME with no saved login."""
+    env = {"HF_ENDPOINT": hub.url, "HF_TOKEN": None, "HF_HOME": str(tmp_path / "anonymous-home")}
+    return CliRunner().invoke(app, ["doctor", *args], env=env)
+
+
+def test_with_no_token_a_public_space_is_diagnosed_from_what_anyone_can_read(hub, tmp_path):
+    dockerfile = GOOD_DOCKERFILE.replace('"-b", "0.0.0.0:7860", ', "")  # gunicorn's own default: 127.0.0.1:8000
+    hub.seed(
+        "me/public-timeout", {**FILES, "Dockerfile": dockerfile}, stage="RUNTIME_ERROR",
+        error="Launch timed out, workload was not healthy after 30 min", secrets={"API_KEY": "sk-not-for-anyone-42"},
+        run_log=[STARTUP, "[INFO] Listening at: http://127.0.0.1:8000 (7)"],
+    )  # fmt: skip
+    result = anonymous_doctor(hub, tmp_path, "me/public-timeout", "--json")
+    assert result.exit_code == 1, result.output
+    diagnosis = json.loads(result.stdout)
+    # The runtime and the files are public; the run log (which would say bound-to-localhost) is not.
+    (cause,) = diagnosis["causes"]
+    assert cause["id"] == "launch-timeout" and cause["rule"] == "bind-localhost", cause
+    assert any(
+        note.startswith("no token: its logs, variables and secrets were not read") for note in diagnosis["notes"]
+    )
+    assert "sk-not-for-anyone-42" not in result.output
+
+
+def test_with_no_token_a_key_error_is_not_checked_against_settings_it_cannot_read(hub, tmp_path):
+    hub.seed(
+        "me/public-keyerror", FILES, stage="RUNTIME_ERROR", secrets={"HUGGINGFACE_TOKEN": "x"},
+        error="Exit code: 1. Reason: KeyError: 'HUGGINGFACE_TOKEN'",
+    )  # fmt: skip
+    result = anonymous_doctor(hub, tmp_path, "me/public-keyerror", "--json")
+    (cause,) = json.loads(result.stdout)["causes"]
+    assert cause["id"] == "missing-variable" and "is not set where it runs" in cause["summary"]
+
+
+def test_with_no_token_a_private_space_is_one_line_that_says_a_token_is_needed(hub, tmp_path):
+    hub.seed("me/hidden", FILES, stage="RUNTIME_ERROR", error="Memory limit exceeded (16Gi)", visibility="private")
+    result = anonymous_doctor(hub, tmp_path, "me/hidden")
+    assert result.exit_code == 2
+    assert "a private Space needs a token" in result.output and "Traceback" not in result.output
+
+
+def test_a_bad_space_id_is_named_before_any_token_is_looked_for(hub, tmp_path):
+    result = anonymous_doctor(hub, tmp_path, "not-a-space")
+    assert result.exit_code == 2 and "'not-a-space' is not a Space id" in result.output
