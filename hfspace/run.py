@@ -56,7 +56,9 @@ from hfspace.space.images import normalise
 DEFAULT_PORT = 7860
 GRACE = 10.0  # seconds between SIGTERM and SIGKILL, as `docker stop` gives
 TAIL = 20  # log lines shown for a Space that failed
+KEPT = 500  # log lines kept of each Space, to find the first traceback of one that failed
 NOTE_AFTER = 10.0  # seconds without an answer before saying a Space is still starting
+POLL = 0.5  # seconds between two GET / of a Space that answers, but not 200 (each is a line in its access log)
 CREATOR_USER_ID = "0" * 24  # the platform's ids are 24 hex digits; there is no user locally
 # Image ENV values a local process must not take: they name paths inside the image.
 _IMAGE_ONLY_ENV = {"PATH", "HOME"}
@@ -419,7 +421,7 @@ class _Stop(Exception):
 def run(plans: list[Plan], on_event: Callable[[Event], None], stop: threading.Event) -> int:
     """Run every planned Space until `stop` is set (exit status 0) or one fails (1)."""
     lines: queue.Queue[tuple[str, str]] = queue.Queue()
-    tails = {item.name: deque(maxlen=TAIL) for item in plans}
+    tails = {item.name: deque(maxlen=KEPT) for item in plans}
     units: list[_Unit] = []
     failed: Failure | None = None
     for item in plans:
@@ -564,17 +566,20 @@ def _wait_ready(
                 state[name] = f"exited with status {code}"
                 failure = unit.failure(f"{unit.exit_reason(code)} before it answered GET / with 200", tails)
                 break
-            if _answers(unit.plan.port):
+            if unit.poll() == 200:
                 ready[name] = time.monotonic() - unit.started
             elif elapsed > unit.plan.timeout:
                 _drain(lines, tails, held.append, wait=0)
                 state[name] = f"not ready after {_seconds(unit.plan.timeout)}"
                 reason = f"did not answer GET / with 200 within {_seconds(unit.plan.timeout)}"
+                if unit.answered is not None:
+                    reason += f" (it answered {unit.answered})"
                 failure = unit.failure(reason, tails, unit.readiness_hint())
                 break
             elif elapsed > NOTE_AFTER and name not in noted:
                 noted.add(name)
-                on_event(Step(name, f"no 200 on GET / after {NOTE_AFTER:g}s yet; its logs follow once all are ready"))
+                said = f"GET / answers {unit.answered}, not 200," if unit.answered else "no 200 on GET /"
+                on_event(Step(name, f"{said} after {NOTE_AFTER:g}s yet; its logs follow once all are ready"))
     if stop.is_set() and failure is None:
         return None
     rows = []
@@ -624,8 +629,19 @@ def _stop_all(units: list[_Unit], lines: queue.Queue, tails: dict[str, deque], o
         on_event(Stopped(unit.plan.name, unit.exit_code()))
 
 
-def _answers(port: int) -> bool:
-    return host.status(f"http://127.0.0.1:{port}/") == 200
+def excerpt(lines: list[str]) -> list[str]:
+    """The last TAIL lines; and before them, when it is not among them, the first Python traceback: the
+    cause (gunicorn's `Worker failed to boot` follows the worker's own traceback and pushes it out)."""
+    last = lines[-TAIL:]
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("Traceback (most recent call")), None)
+    if start is None or start >= len(lines) - TAIL:
+        return last
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", "\t", "")), len(lines) - 1)
+    block = lines[start : end + 1]
+    if len(block) > TAIL:
+        block = [block[0], "...", *block[-(TAIL - 2) :]]
+    gap = ["..."] if end + 1 < len(lines) - TAIL else []
+    return [*block, *gap, *lines[max(end + 1, len(lines) - TAIL) :]]
 
 
 def _seconds(value: float) -> str:
@@ -643,6 +659,16 @@ class _Unit:
         self.lines = lines
         self.started = time.monotonic()
         self.readers: list[threading.Thread] = []
+        self.answered: int | None = None  # the status its last GET / got; None: nothing answered yet
+        self.polled = 0.0
+
+    def poll(self) -> int | None:
+        """The status of a GET / now (at the loop's pace while nothing answers), or the last one if the
+        server answered something else than 200 less than POLL ago."""
+        if self.answered is None or time.monotonic() - self.polled >= POLL:
+            self.polled = time.monotonic()
+            self.answered = host.status(f"http://127.0.0.1:{self.plan.port}/")
+        return self.answered
 
     def start(self) -> Failure | None: ...
     def exit_code(self) -> int | None: ...
@@ -656,10 +682,19 @@ class _Unit:
 
     def failure(self, reason: str, tails: dict[str, deque], hint: str | None = None) -> Failure:
         """Its failure, with its last lines (the caller has drained the queue into `tails`)."""
-        return Failure(self.plan.name, reason, list(tails[self.plan.name]), hint=hint)
+        return Failure(self.plan.name, reason, excerpt(list(tails[self.plan.name])), hint=hint)
 
     def readiness_hint(self) -> str:
+        if self.answered is not None:
+            return self.answered_hint()
         return f"it must listen on port {self.plan.port} (PORT) and answer GET / with 200"
+
+    def answered_hint(self) -> str:
+        """For a server that listens, but whose / is not a 200."""
+        return (
+            f"it listens, but GET / answered {self.answered}: the Space's proxy waits for a 200 on / (GET and "
+            "HEAD), so give / a page (or a redirect to one)"
+        )
 
     def exit_reason(self, code: int) -> str:
         return f"exited with status {code}"
@@ -815,6 +850,8 @@ class _Container(_Unit):
             self._docker("rm", "--force", self.container)
 
     def readiness_hint(self) -> str:
+        if self.answered is not None:
+            return self.answered_hint()
         port = self.plan.space.app_port
         return f"the image must listen on 0.0.0.0:{port} (app_port, PORT unset) and answer GET / with 200"
 

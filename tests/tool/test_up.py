@@ -247,6 +247,56 @@ def test_up_reports_a_space_that_never_answers_within_the_timeout(tmp_path):
     assert time.monotonic() - started < 15  # stopped by SIGTERM, not waited out
 
 
+def test_up_says_what_a_listening_space_answered_on_slash_and_asks_it_twice_a_second_at_most(tmp_path):
+    """A fresh `django-admin startproject` with DEBUG off answers / with 404: up must say so, not tell
+    the user to listen somewhere, and must not fill the app's access log while it waits."""
+    server = """\
+        import http.server, os
+
+        class NotFound(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                print("GET", self.path, flush=True)
+                self.send_error(404)
+
+            def log_message(self, *args):
+                pass
+
+        http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), NotFound).serve_forever()
+        """
+    files = {"Dockerfile": 'FROM python:3.13-slim\nCMD ["python3", "server.py"]\n', "server.py": server}
+    folder = make_space(tmp_path, "no-root", "sdk: docker\n", files)
+    result = up(str(folder), "--port", str(free_ports(1)), "--timeout", "3s")
+    assert result.exit_code == 1, result.output
+    assert "error: no-root did not answer GET / with 200 within 3s (it answered 404)" in result.output
+    assert "hint: it listens, but GET / answered 404: the Space's proxy waits for a 200 on /" in result.output
+    asked = result.output.count("no-root | GET /")
+    assert 1 <= asked <= 3 / 0.5 + 2, asked  # about twice a second (it was twenty times)
+
+
+def test_a_crash_shows_the_first_traceback_even_when_more_than_the_tail_follows(tmp_path):
+    """gunicorn prints the worker's traceback, then its own (HaltServer): the first is the cause."""
+    crash = """\
+        import sys
+        try:
+            from celery_not_installed_here import Celery
+        except ImportError:
+            import traceback
+            traceback.print_exc()
+        for n in range(30):
+            print("shutting down, step", n, file=sys.stderr)
+        sys.exit(3)
+        """
+    files = {"Dockerfile": 'FROM python:3.13-slim\nCMD ["python3", "crash.py"]\n', "crash.py": crash}
+    folder = make_space(tmp_path, "deep-crash", "sdk: docker\n", files)
+    result = up(str(folder), "--port", str(free_ports(1)), "--timeout", "20s")
+    assert result.exit_code == 1, result.output
+    lines = [line.split(" | ", 1)[1] for line in result.output.splitlines() if line.startswith("deep-crash | ")]
+    assert lines[0] == "Traceback (most recent call last):", lines
+    cause = "ModuleNotFoundError: No module named 'celery_not_installed_here'"
+    assert any(line.startswith(cause) for line in lines), lines
+    assert lines[-1] == "shutting down, step 29" and "shutting down, step 9" not in lines
+
+
 def demo_wheel(folder: Path) -> Path:
     """A wheel, made here, whose console script `hfspace-up-demo` serves files on $PORT."""
     name = "hfspace_up_demo"
