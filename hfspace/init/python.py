@@ -295,7 +295,8 @@ def _finish(app: App, files: dict[str, Path], modules: list[Module]) -> None:
         app.note(
             HANDLED,
             "server",
-            f"the app's manifest lacks {', '.join(app.extra_packages)}: the image installs it "
+            f"the app's manifest lacks {', '.join(app.extra_packages)}: the image installs "
+            f"{'them' if len(app.extra_packages) > 1 else 'it'} "
             "(its own files are not changed)",
         )
     _writes(app, modules)
@@ -344,9 +345,28 @@ def _gunicorn(app: App, target: str) -> None:
     )
 
 
-def _dev_server_port(app: App, module: Module) -> None:
-    """Say what a `__main__` block's development server would have used, and that it is not used."""
-    line = module.line_of(r"\.run\(")
+def _run_call(module: Module, receivers: set[str]) -> int | None:
+    """The line of the app's own start: `RECEIVER.run(...)` for a receiver named (the app's variable,
+    `uvicorn`), or any `.run(...)` in the module's `if __name__ == "__main__":` block. Not another
+    object's `run` (a Celery task's `self.run(...)`, a thread's)."""
+    main = [
+        node
+        for node in module.tree.body
+        if isinstance(node, ast.If) and re.fullmatch(r"__name__ == ['\"]__main__['\"]", ast.unparse(node.test))
+    ]
+    runs = [
+        node
+        for node in ast.walk(module.tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run"
+    ]
+    in_main = {id(node) for block in main for node in ast.walk(block)}
+    lines = [n.lineno for n in runs if ast.unparse(n.func.value) in receivers or id(n) in in_main]
+    return min(lines, default=None)
+
+
+def _dev_server_port(app: App, module: Module, receivers: set[str]) -> None:
+    """Say what the app's own start (its development server) would have used, and that it is not used."""
+    line = _run_call(module, receivers)
     what = "Flask's development server" if app.framework == "flask" else "a start for local runs"
     if line is not None:
         app.note(
@@ -375,7 +395,7 @@ def _flask(root: Path, modules: list[Module], docker: bool) -> App | None:
             target, line = f"{module.name}:create_app()", factory
             app.note(DETECTED, "framework", "Flask: an application factory `create_app()`", (module.path, line))
         app.note(DETECTED, "entry point", target, (module.path, line))
-        _dev_server_port(app, module)
+        _dev_server_port(app, module, {found[0]} if found is not None else set())
         _flask_commands(app, module.name.split(".")[0], modules)
         _gunicorn(app, _framable(app, modules, target, wsgi=True))
         return app
@@ -419,7 +439,7 @@ def _asgi(root: Path, modules: list[Module], docker: bool) -> App | None:
             app.note(DETECTED, "framework", f"{call}: `{found[0]} = {call}(...)`", (module.path, found[1]))
             app.note(DETECTED, "entry point", target, (module.path, found[1]))
             if module.line_of(r"uvicorn\.run\("):
-                _dev_server_port(app, module)
+                _dev_server_port(app, module, {"uvicorn"})
             else:
                 app.note(DETECTED, "port", f"{app.port} (app_port): the code names none; uvicorn listens there")
             if framework == "fastapi":  # FastAPI routes answer HEAD with 405; the platform probes HEAD /
@@ -612,11 +632,61 @@ def _django(root: Path, modules: list[Module], docker: bool) -> App | None:
             (forced.path, forced.line_of("DJANGO_SETTINGS_MODULE")),
         )
     _django_settings(app, settings, values, source)
+    _django_root(app, modules, values.get("ROOT_URLCONF", (None, None))[0])
     app.env["DJANGO_SETTINGS_MODULE"] = "hfspace_settings"
     app.port = 7860
     _gunicorn(app, target)
     app.note(DETECTED, "port", f"{app.port} (app_port): gunicorn listens there")
     return app
+
+
+def _routes_root(call: ast.expr) -> bool | None:
+    """Whether one `urlpatterns` entry routes `/`: `path("", ...)`, `re_path(r"^$", ...)`; None when it
+    cannot be told (a route that is not a literal, `i18n_patterns`, `static(...)`, ...)."""
+    if not (isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant)):
+        return None
+    route, kind = call.args[0].value, ast.unparse(call.func).split(".")[-1]
+    if not isinstance(route, str) or kind not in ("path", "re_path", "url"):
+        return None
+    if kind == "path":
+        return route == ""
+    try:
+        return re.match(route, "") is not None
+    except re.error:
+        return None
+
+
+def _django_root(app: App, modules: list[Module], urlconf: object) -> None:
+    """A URLconf that routes nothing at `/` (what `django-admin startproject` writes: `admin/` only).
+    Django answers / there with its welcome page only with DEBUG on; off, / is a 404, and the Space's
+    proxy waits for a 200 on / before it calls the Space running."""
+    urls = next((m for m in modules if m.name == urlconf), None) if isinstance(urlconf, str) else None
+    if urls is None:
+        return
+    entries, line = [], None
+    for node in urls.tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            target, value = node.target, node.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and target.id == "urlpatterns"):
+            continue
+        if not isinstance(value, ast.List):
+            return  # built some other way (urlpatterns + [...], i18n_patterns): cannot be told
+        entries += value.elts
+        line = line or node.lineno
+    said = [_routes_root(entry) for entry in entries]
+    if line is None or None in said or any(said):
+        return
+    app.note(
+        NOT_FIXED,
+        "GET /",
+        f"{urls.path} routes nothing at / (Django's welcome page shows only with DEBUG on): / answers 404, and "
+        "the Space's proxy waits for a 200 on / before the Space runs: route '' to a page (or a RedirectView)",
+        (urls.path, line),
+    )
 
 
 _ENGINE = re.compile(r"""["']ENGINE["']\s*:\s*["']([\w.]+)["']""")

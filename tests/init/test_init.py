@@ -200,6 +200,72 @@ def test_node_lockfiles_choose_the_install(tmp_path, lock, install):
     assert install in dockerfile and '"server.js"]' in dockerfile and "ENV NODE_ENV=production" in dockerfile
 
 
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        # Flask's examples/celery (src/task_app/__init__.py): a Celery Task's `self.run` is not the app's start.
+        ("def create_app():\n    app = Flask(__name__)\n    return app\n\nclass FlaskTask:\n"
+         "    def __call__(self, *args):\n        return self.run(*args)\n", None),
+        ("app = Flask(__name__)\n\nif __name__ == '__main__':\n    app.run(port=5001)\n", 4),
+        ("def create_app():\n    return Flask(__name__)\n\nif __name__ == '__main__':\n    create_app().run()\n", 5),
+        ("app = Flask(__name__)\napp.run(debug=True)\n", 2),
+    ],
+    ids=["a-task-run", "main-block", "factory-in-main", "module-level"],
+)  # fmt: skip
+def test_the_apps_own_development_server_is_found_where_the_app_starts_it(tmp_path, code, line):
+    folder = _python_app(tmp_path, {"app.py": "from flask import Flask\n\n" + code})
+    result = cli("init", str(folder), "--dry-run")
+    assert result.exit_code == 0, result.output
+    (port,) = [text for text in result.output.splitlines() if text.lstrip().startswith("detected  port")]
+    if line is None:
+        assert "the server the image adds listens there" in port and ".run(" not in port
+    else:
+        assert "is not what the image runs" in port and f"(app.py:{line + 2})" in port, port
+
+
+# mysite/urls.py as `django-admin startproject mysite` (Django 5.2.19) writes it, less its docstring.
+STARTPROJECT_URLS = """\
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path('admin/', admin.site.urls),
+]
+"""
+
+
+@pytest.mark.parametrize(
+    ("urls", "said"),
+    [
+        (STARTPROJECT_URLS, True),
+        (STARTPROJECT_URLS.replace("]", "    path('', admin.site.urls),\n]"), False),
+        (STARTPROJECT_URLS.replace("]", "    re_path(r'^$', admin.site.urls),\n]"), False),
+        (STARTPROJECT_URLS + "urlpatterns += [path('api/', admin.site.urls)]\n", True),
+        (STARTPROJECT_URLS + "urlpatterns = urlpatterns + [path('', admin.site.urls)]\n", False),  # wagtail's shape
+        (STARTPROJECT_URLS + "urlpatterns += static('/media/', document_root='media')\n", False),  # cannot tell
+    ],
+    ids=["startproject", "path-empty", "re_path-root", "augmented", "concatenated", "not-literal"],
+)
+def test_a_django_urlconf_with_nothing_at_slash_is_said_to_answer_404(tmp_path, urls, said):
+    settings = (
+        "INSTALLED_APPS = ['django.contrib.admin']\nROOT_URLCONF = 'mysite.urls'\n"
+        "WSGI_APPLICATION = 'mysite.wsgi.application'\nALLOWED_HOSTS = []\nDEBUG = True\n"
+    )
+    wsgi = "import os\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"
+    files = {"manage.py": "import django\n", "mysite/__init__.py": "", "mysite/settings.py": settings,
+             "mysite/urls.py": urls, "mysite/wsgi.py": wsgi, "requirements.txt": "django==5.2.9\n"}  # fmt: skip
+    folder = tmp_path / "mysite-project"
+    for path, text in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    result = cli("init", str(folder), "--dry-run")
+    assert result.exit_code == 0, result.output
+    note = "mysite/urls.py routes nothing at / (Django's welcome page shows only with DEBUG on): / answers 404"
+    assert (note in result.output) is said, result.output
+    if said:
+        assert "(mysite/urls.py:4)" in result.output
+
+
 def test_a_folder_with_no_app_is_one_error_line(tmp_path):
     result = cli("init", str(tmp_path))
     assert result.exit_code == 1 and result.output.startswith(f"error: {tmp_path}: no app found")
