@@ -252,6 +252,31 @@ def _framable(headers):
 '''
 
 
+def python_main(script: str) -> str:
+    """hfspace_main.py: runs SCRIPT as `python SCRIPT` would, with a SIGTERM handler."""
+    return f'''"""Written by {MARK}: runs {script} as `python {script}` would, and stops it on SIGTERM.
+
+The platform stops a Space with SIGTERM on every restart and rebuild. Python as a container's
+PID 1 ignores SIGTERM unless the program sets a handler (the kernel does not apply the default
+action to PID 1), so the stop would wait for the kill. Here SIGTERM is taken as Ctrl-C: the app's
+own KeyboardInterrupt path runs (Gradio closes its server), then Python exits.
+"""
+
+import runpy
+import signal
+import sys
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, _stop)
+sys.argv = [{script!r}, *sys.argv[1:]]
+runpy.run_path({script!r}, run_name="__main__")
+'''
+
+
 def python_wrapper(target: str, *, wsgi: bool, head: bool, framable: bool) -> str:
     """hfspace_wsgi.py / hfspace_asgi.py: the app as the server serves it, adapted from outside."""
     module, _, attr = target.partition(":")

@@ -558,6 +558,18 @@ def _gradio(root: Path, modules: list[Module], docker: bool) -> App | None:
     app.note(DETECTED, "framework", "Gradio, as a Docker Space (--docker)", (main.path, line))
     app.note(DETECTED, "entry point", f"python {main.path}", (main.path, line))
     app.command = ["python", main.path]
+    if not re.search(r"signal\.signal\(\s*(?:signal\.)?SIGTERM", main.text):
+        from hfspace.init import files
+
+        app.files["hfspace_main.py"] = files.python_main(main.path)
+        app.command = ["python", "hfspace_main.py"]
+        app.note(
+            HANDLED,
+            "stop",
+            f"{main.path} sets no SIGTERM handler, and python as PID 1 ignores the signal (every restart would "
+            "wait 10 s for the kill): hfspace_main.py runs it and takes SIGTERM as Ctrl-C, which closes Gradio",
+            (main.path, None),
+        )
     app.env.update(GRADIO_SERVER_NAME="0.0.0.0", GRADIO_SERVER_PORT=str(app.port))
     launch = main.text.splitlines()[line - 1]
     if "server_name" in launch or "server_port" in launch:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -151,8 +152,38 @@ def test_gradio_is_offered_as_sdk_gradio_and_as_docker_with_the_flag(tmp_path):
     docker = cli("init", str(folder), "--docker")
     assert docker.exit_code == 0, docker.output
     space = load(folder)
-    assert space.sdk == "docker" and space.command.argv == ["python", "app.py"]
+    assert space.sdk == "docker" and space.command.argv == ["python", "hfspace_main.py"]
     assert space.run_env()["GRADIO_SERVER_NAME"] == "0.0.0.0"
+    assert "python as PID 1 ignores the signal" in docker.output
+
+
+def test_hfspace_main_runs_the_script_and_takes_sigterm_as_ctrl_c(tmp_path):
+    """What Gradio's launch() does after it starts its server: block the main thread until Ctrl-C.
+    (Measured on gradio_rangeslider 0.0.8's demo under `up --docker`: docker stop took 10.1 s and exit
+    137 with `python app.py` as PID 1; 0.5 s and exit 0 through hfspace_main.py.)"""
+    folder = tmp_path / "gradio-app"
+    folder.mkdir()
+    (folder / "app.py").write_text(
+        "import sys\n\nimport gradio as gr\n\ndemo = gr.Interface(lambda x: x, 'text', 'text')\n"
+        "print('launched', sys.argv[0], __name__, flush=True)\ndemo.launch()\n"
+    )
+    assert cli("init", str(folder), "--docker").exit_code == 0
+    stand_in = tmp_path / "stand-in"  # a `gradio` whose launch() blocks as Gradio's does, and needs no install
+    (stand_in / "gradio").mkdir(parents=True)
+    (stand_in / "gradio" / "__init__.py").write_text(
+        "import time\n\n\nclass Interface:\n    def __init__(self, *args):\n        pass\n\n"
+        "    def launch(self):\n        try:\n            while True:\n                time.sleep(0.1)\n"
+        "        except KeyboardInterrupt:\n"
+        "            print('Keyboard interruption in main thread... closing server.', flush=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(stand_in)}
+    process = subprocess.Popen(
+        [sys.executable, "hfspace_main.py"], cwd=folder, env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline() == "launched app.py __main__\n"
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=10)
+    assert process.returncode == 0 and "closing server" in out, (process.returncode, out)
 
 
 def _python_app(tmp_path: Path, files: dict[str, str]) -> Path:
