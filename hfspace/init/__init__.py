@@ -70,6 +70,7 @@ class App:
     emoji: str = "🚀"
     card_extra: dict[str, object] = field(default_factory=dict)  # app_file for static and gradio
     docker: bool = True  # False: a static or gradio Space (no Dockerfile)
+    python: str | None = None  # "3.11": the Python the app wants, when not the default image's
 
     def note(self, kind: str, topic: str, text: str, where: Where | None = None) -> None:
         self.notes.append(Note(kind, topic, text, where))

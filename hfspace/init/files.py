@@ -90,7 +90,7 @@ def _python_dockerfile(app: App) -> str:
     }  # fmt: skip
     steps = [f"RUN {step}" for step in app.build_steps]
     parts = [
-        _header(app, what) + f"ARG PYTHON_IMAGE={PYTHON_IMAGE}",
+        _header(app, what) + f"ARG PYTHON_IMAGE={f'python:{app.python}-slim-trixie' if app.python else PYTHON_IMAGE}",
         "# --- build: a virtual environment with the app's dependencies --------------------------\n"
         "FROM ${PYTHON_IMAGE} AS build\n"
         "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \\\n    PIP_ROOT_USER_ACTION=ignore\n"

@@ -20,7 +20,9 @@ from pathlib import Path
 from hfspace.init import DETECTED, HANDLED, NOT_FIXED, UNKNOWN, App
 from hfspace.space.code import parse_python
 
-SHIPPED_PYTHON = (3, 13)  # the Python of python:3.13-slim-trixie, the base of every Python Space written here
+SHIPPED_PYTHON = (3, 13)  # the Python of python:3.13-slim-trixie, the base a Python Space gets by default
+# The Pythons with an official slim-trixie image: one of them is taken when the app says it wants it.
+TRIXIE_PYTHONS = ((3, 10), (3, 11), (3, 12), (3, 13), (3, 14))
 # What the image adds when the app lacks it, pinned (the versions our own Spaces and tests run).
 GUNICORN = "gunicorn==27.0.1"
 UVICORN = "uvicorn==0.55.0"
@@ -133,13 +135,13 @@ def _requirement_names(lines: list[str]) -> set[str]:
     return names
 
 
-def _python_ok(spec: str) -> bool | None:
+def _python_ok(spec: str, version: tuple[int, int] = SHIPPED_PYTHON) -> bool | None:
     try:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
     except ImportError:  # pragma: no cover (huggingface_hub brings packaging)
         return None
     try:
-        return SpecifierSet(spec).contains(".".join(map(str, SHIPPED_PYTHON)) + ".0")
+        return SpecifierSet(spec).contains(".".join(map(str, version)) + ".0")
     except InvalidSpecifier:
         return None
 
@@ -154,7 +156,7 @@ def _dependencies(app: App, files: dict[str, Path], modules: list[Module]) -> De
             app.note(UNKNOWN, "dependencies", f"pyproject.toml is not valid TOML ({error})", ("pyproject.toml", None))
     project = pyproject_data.get("project", {}) if isinstance(pyproject_data.get("project"), dict) else {}
     requires = project.get("requires-python")
-    if isinstance(requires, str) and _python_ok(requires) is False:
+    if isinstance(requires, str) and _python_ok(requires) is False and app.python is None:
         line = _line(files["pyproject.toml"], r"^requires-python")
         shipped = ".".join(map(str, SHIPPED_PYTHON))
         if "requirements.txt" in files:
@@ -274,8 +276,58 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     return None
 
 
+def _wanted_python(files: dict[str, Path]) -> tuple[tuple[int, int], str, int | None] | None:
+    """The Python the app says it is written for: (minor version, file, line); None if it says none.
+
+    In this order: `.python-version` (pyenv, uv), `runtime.txt` (`python-3.11.9`), the header pip-compile
+    writes into requirements.txt (`with Python 3.11`: its pins were resolved there), and a
+    `requires-python` that leaves out the default image's Python (the newest one it admits)."""
+    found = [
+        (".python-version", r"^\s*(?:cpython-)?(3)\.(\d+)"),
+        ("runtime.txt", r"^\s*python-(3)\.(\d+)"),
+        ("requirements.txt", r"^#.*\bpip-compile with Python (3)\.(\d+)"),
+    ]
+    for name, pattern in found:
+        if name in files:
+            match = re.search(pattern, files[name].read_text(errors="replace"), re.MULTILINE | re.IGNORECASE)
+            if match:
+                return (int(match[1]), int(match[2])), name, _line(files[name], pattern)
+    if "pyproject.toml" in files:
+        try:
+            requires = tomllib.loads(files["pyproject.toml"].read_text(errors="replace"))["project"]["requires-python"]
+        except (tomllib.TOMLDecodeError, KeyError, TypeError):
+            return None
+        if isinstance(requires, str) and _python_ok(requires) is False:
+            admitted = [v for v in TRIXIE_PYTHONS if _python_ok(requires, v)]
+            if admitted:
+                return admitted[-1], "pyproject.toml", _line(files["pyproject.toml"], r"^requires-python")
+    return None
+
+
+def _python(app: App, files: dict[str, Path]) -> None:
+    """The image's Python: the one the app says it wants, where an official slim-trixie image has it."""
+    wanted = _wanted_python(files)
+    if wanted is None or wanted[0] == SHIPPED_PYTHON:
+        return
+    version, name, line = wanted
+    said = ".".join(map(str, version))
+    if version in TRIXIE_PYTHONS:
+        app.python = said
+        app.note(DETECTED, "python", f"{said}, as {name} says: the image is python:{said}-slim-trixie", (name, line))
+    else:
+        shipped = ".".join(map(str, SHIPPED_PYTHON))
+        app.note(
+            UNKNOWN,
+            "python",
+            f"{name} says Python {said}, which has no official slim-trixie image: the image runs {shipped}, "
+            "where its pins may not install",
+            (name, line),
+        )
+
+
 def _finish(app: App, files: dict[str, Path], modules: list[Module]) -> None:
-    """What every Python app gets: its dependencies, the server it lacks, what it writes."""
+    """What every Python app gets: its Python, its dependencies, the server it lacks, what it writes."""
+    _python(app, files)
     deps = _dependencies(app, files, modules)
     app.install, app.install_files = deps.install, deps.files
     needed = {
