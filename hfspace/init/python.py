@@ -182,7 +182,8 @@ def _dependencies(app: App, files: dict[str, Path], modules: list[Module]) -> De
         app.note(
             DETECTED,
             "dependencies",
-            f"requirements.txt ({lock}), installed in a build stage",
+            f"requirements.txt ({lock}), installed "
+            + ("in a build stage" if app.docker else "by the Hub when it builds the Space"),
             ("requirements.txt", None),
         )
         flags = " --require-hashes" if hashes else ""

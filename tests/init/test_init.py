@@ -149,6 +149,7 @@ def test_gradio_is_offered_as_sdk_gradio_and_as_docker_with_the_flag(tmp_path):
     (folder / "requirements.txt").write_text("gradio\n")
     native = cli("init", str(folder), "--dry-run")
     assert "sdk: gradio` is the native choice" in native.output and "Dockerfile" not in native.output
+    assert "requirements.txt (0 of 1 pinned), installed by the Hub when it builds the Space" in native.output
     docker = cli("init", str(folder), "--docker")
     assert docker.exit_code == 0, docker.output
     space = load(folder)
