@@ -64,8 +64,7 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     app.note(DETECTED, "entry point", f"node {entry} ({why})", ("package.json", None))
     _engines(app, package, files)
     _install(app, package, files)
-    scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
-    sources = {path: files[path].read_text(errors="replace") for path in scripts[:200]}
+    sources = _sources(files, entry)
     preload = _listening(app, entry, text, framework, version, sources)
     _writes(app, sources)
     command = ["node"]
@@ -129,8 +128,7 @@ def _fastify_start(root: Path, package: dict, files: dict[str, Path]) -> App | N
     else:
         app.note(DETECTED, "host", f"{address}, in the start script", ("package.json", None))
     app.note(DETECTED, "stop", "fastify start closes the server and exits on SIGTERM (close-with-grace)")
-    scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
-    sources = {path: files[path].read_text(errors="replace") for path in scripts[:200]}
+    sources = _sources(files)
     command = ["node"]
     if _blocks_embedding(app, sources):
         from hfspace.init.files import node_preload
@@ -140,6 +138,14 @@ def _fastify_start(root: Path, package: dict, files: dict[str, Path]) -> App | N
     _writes(app, sources)
     app.command = [*command, FASTIFY_CLI, "start", *flags, *rest]
     return app
+
+
+def _sources(files: dict[str, Path], entry: str | None = None) -> dict[str, str]:
+    """The app's scripts by path (the first 200), the entry first: it may have no extension (bin/www)."""
+    scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
+    if entry is not None:
+        scripts = [entry, *(path for path in scripts if path != entry)]
+    return {path: files[path].read_text(errors="replace") for path in scripts[:200] if path in files}
 
 
 def _line(file: Path, pattern: str) -> int | None:

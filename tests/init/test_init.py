@@ -323,6 +323,21 @@ def test_a_django_urlconf_with_nothing_at_slash_is_said_to_answer_404(tmp_path, 
         assert "(mysite/urls.py:4)" in result.output
 
 
+def test_a_sigterm_handler_in_an_entry_with_no_extension_is_seen(tmp_path):
+    """http-server 14.1.1 starts `node ./bin/http-server`, whose line 275 handles SIGTERM itself."""
+    folder = tmp_path / "bin-app"
+    (folder / "bin").mkdir(parents=True)
+    (folder / "package.json").write_text('{"name": "b", "scripts": {"start": "node ./bin/serve"}}\n')
+    (folder / "bin" / "serve").write_text(
+        "#!/usr/bin/env node\nconst http = require('node:http');\n"
+        "const server = http.createServer((q, s) => s.end('ok')).listen(process.env.PORT || 8080, '0.0.0.0');\n"
+        "process.on('SIGTERM', () => server.close(() => process.exit(0)));\n"
+    )
+    result = cli("init", str(folder), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "no SIGTERM handler" not in result.output and "hfspace-preload.cjs" not in result.output, result.output
+
+
 def test_a_folder_with_no_app_is_one_error_line(tmp_path):
     result = cli("init", str(tmp_path))
     assert result.exit_code == 1 and result.output.startswith(f"error: {tmp_path}: no app found")
@@ -348,6 +363,7 @@ def test_the_node_preload_rebinds_loopback_answers_head_and_lets_the_hub_frame_t
           res.writeHead(200, {{'Content-Type': 'text/plain', 'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'"}});
           res.end('hello');
         }}).listen({port}, '127.0.0.1');
+        setInterval(() => {{}}, 1000);  // what an agent or a pool keeps (NestJS's @nestjs/observe): the loop never empties
     """  # noqa: E501
     (tmp_path / "server.js").write_text(textwrap.dedent(server))
     from hfspace.init.files import node_preload
@@ -366,7 +382,7 @@ def test_the_node_preload_rebinds_loopback_answers_head_and_lets_the_hub_frame_t
             get.headers["Content-Security-Policy"]
             == "default-src 'self'; frame-ancestors 'self' https://huggingface.co"
         )
-        process.terminate()  # SIGTERM: the preload closes the server, and node exits at once
+        process.terminate()  # SIGTERM: the preload closes the server, and node exits once it has (not after 8 s)
         assert process.wait(timeout=5) == 0
     finally:
         if process.poll() is None:
