@@ -37,7 +37,8 @@ DETECTED, HANDLED, UNKNOWN, NOT_FIXED = "detected", "handled", "unknown", "not f
 NAMES = {
     "flask": "a Flask app", "fastapi": "a FastAPI app", "starlette": "a Starlette app", "django": "a Django project",
     "streamlit": "a Streamlit app", "gradio": "a Gradio app", "express": "an Express app", "fastify": "a Fastify app",
-    "koa": "a Koa app", "@hapi/hapi": "a hapi app", "node": "a Node.js app", "static": "a static site",
+    "koa": "a Koa app", "@hapi/hapi": "a hapi app", "@nestjs/core": "a NestJS app", "node": "a Node.js app",
+    "static": "a static site",
 }  # fmt: skip
 
 
@@ -64,6 +65,7 @@ class App:
     install_files: list[str] = field(default_factory=list)  # what those steps read from the folder
     extra_packages: list[str] = field(default_factory=list)  # what the app lacks, installed by the image
     build_steps: list[str] = field(default_factory=list)  # RUN lines in the final stage, as uid 1000
+    compile: list[str] = field(default_factory=list)  # Node: the build stage's steps after `COPY . .` (npm run build)
     files: dict[str, str] = field(default_factory=dict)  # adapters written beside the app: path -> text
     health_path: str = "/"
     title: str = ""

@@ -125,15 +125,26 @@ def _node_dockerfile(app: App) -> str:
         "ENV NODE_ENV=production \\\n    NPM_CONFIG_UPDATE_NOTIFIER=false \\\n    NPM_CONFIG_FUND=false \\\n"
         "    NPM_CONFIG_AUDIT=false\n"
         "WORKDIR /app\n"
-        f"COPY {' '.join(app.install_files)} ./\n" + _run(app.install, cache),
+        f"COPY {' '.join(app.install_files)} ./\n"
+        + _run(app.install, cache)
+        + (
+            "\n# The app's own build (TypeScript and the like), then only the production dependencies.\n"
+            "COPY . .\n" + _run(app.compile, None)
+            if app.compile
+            else ""
+        ),
         "# --- runtime: node, the dependencies, the app -------------------------------------------\n"
         "FROM ${NODE_IMAGE} AS runtime\n"
         f"{_env(env)}\n"
         "# The image's own `node` user is uid 1000, the uid the platform runs as (`useradd -u 1000`\n"
         "# would fail here). COPY before WORKDIR, so /app itself is made owned by it.\n"
-        "COPY --chown=node:node --from=build /app/node_modules /app/node_modules\n"
-        "COPY --chown=node:node . /app\n"
-        "WORKDIR /app\n"
+        + (
+            "COPY --chown=node:node --from=build /app /app\n"
+            if app.compile
+            else "COPY --chown=node:node --from=build /app/node_modules /app/node_modules\n"
+            "COPY --chown=node:node . /app\n"
+        )
+        + "WORKDIR /app\n"
         "USER 1000",
         f"EXPOSE {app.port}\n" + _healthcheck(["node", "-e"], app.port, app.health_path),
         "# node is PID 1 and gets SIGTERM itself: never `npm start`, which does not pass it on.\n"

@@ -22,7 +22,9 @@ YARN = "yarn@1.22.22"
 PNPM = "pnpm@10"
 SHIPPED_NODE = 26  # node:26-trixie-slim, the base of every Node Space written here
 LOOPBACK = ("localhost", "127.0.0.1")
-FRAMEWORKS = (("express", "Express"), ("fastify", "Fastify"), ("koa", "Koa"), ("@hapi/hapi", "hapi"))
+FRAMEWORKS = (
+    ("@nestjs/core", "NestJS"), ("express", "Express"), ("fastify", "Fastify"), ("koa", "Koa"), ("@hapi/hapi", "hapi"),
+)  # fmt: skip
 PRELOAD = "hfspace-preload.cjs"
 
 
@@ -43,14 +45,15 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
         started = _fastify_start(root, package, files)
         if started is not None:
             return started
-    entry, why = _entry(package, files)
+    entry, why, built = _entry(package, files)
     if entry is None:
         if framework == "node" and "index.html" in files:
             return None  # a static site with tooling in package.json
         app = App(root, "node", framework)
         app.note(NOT_FIXED, "entry point", why, ("package.json", None))
         return app
-    text = files[entry].read_text(errors="replace") if entry in files else ""
+    source = _built_from(entry, files) if built else entry  # dist/main.js is built from src/main.ts
+    text = files[source].read_text(errors="replace") if source in files else ""
     if framework == "node" and "index.html" in files and not re.search(r"\b(createServer|listen)\s*\(", text):
         return None  # a static site with tooling in package.json
     app = App(root, "node", framework, emoji="🟩")
@@ -64,8 +67,10 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     app.note(DETECTED, "entry point", f"node {entry} ({why})", ("package.json", None))
     _engines(app, package, files)
     _install(app, package, files)
-    sources = _sources(files, entry)
-    preload = _listening(app, entry, text, framework, version, sources)
+    if built:
+        _compile(app, package)
+    sources = _sources(files, source, typescript=built)
+    preload = _listening(app, source, text, framework, version, sources)
     _writes(app, sources)
     command = ["node"]
     if preload:
@@ -140,9 +145,11 @@ def _fastify_start(root: Path, package: dict, files: dict[str, Path]) -> App | N
     return app
 
 
-def _sources(files: dict[str, Path], entry: str | None = None) -> dict[str, str]:
+def _sources(files: dict[str, Path], entry: str | None = None, *, typescript: bool = False) -> dict[str, str]:
     """The app's scripts by path (the first 200), the entry first: it may have no extension (bin/www)."""
-    scripts = [path for path in files if path.endswith((".js", ".mjs", ".cjs")) and not path.startswith("public/")]
+    kinds = (".js", ".mjs", ".cjs", ".ts", ".mts") if typescript else (".js", ".mjs", ".cjs")
+    scripts = [path for path in files if path.endswith(kinds) and not path.startswith("public/")]
+    scripts = [path for path in scripts if not path.endswith(".d.ts")]
     if entry is not None:
         scripts = [entry, *(path for path in scripts if path != entry)]
     return {path: files[path].read_text(errors="replace") for path in scripts[:200] if path in files}
@@ -154,24 +161,81 @@ def _line(file: Path, pattern: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _entry(package: dict, files: dict[str, Path]) -> tuple[str | None, str]:
-    """The file node runs, and where that comes from; (None, why) when it cannot be told."""
-    start = (package.get("scripts") or {}).get("start")
-    if isinstance(start, str):
-        words = [w for w in (split(start) or []) if "=" not in w or w.startswith("-")]
-        if words and words[0] in ("node", "nodemon"):
-            script = next((w for w in words[1:] if not w.startswith("-")), None)
-            found = _file(script, files) if script else None
-            if found:
-                return found, f"the start script `{start}`"
-    main = package.get("main")
-    if isinstance(main, str) and _file(main, files):
-        return _file(main, files), f"package.json main `{main}`"
+def _entry(package: dict, files: dict[str, Path]) -> tuple[str | None, str, bool]:
+    """The file node runs, where that comes from, and whether `npm run build` makes it (a TypeScript
+    app: NestJS's `start:prod` is `node dist/main`); (None, why, False) when it cannot be told."""
+    scripts = package.get("scripts") or {}
+    start, build = scripts.get("start"), scripts.get("build")
+    runs = {name: _node_script(scripts.get(name)) for name in ("start", "start:prod")}
+    main = package.get("main") if isinstance(package.get("main"), str) else None
+    if runs["start"] and _file(runs["start"], files):
+        return _file(runs["start"], files), f"the start script `{start}`", False
+    if main and _file(main, files):
+        return _file(main, files), f"package.json main `{main}`", False
+    if runs["start:prod"] and _file(runs["start:prod"], files):
+        return _file(runs["start:prod"], files), f"the start:prod script `{scripts['start:prod']}`", False
+    if isinstance(build, str):  # what the build makes: dist/main, never in the folder itself
+        for name, script in (("start", runs["start"]), ("start:prod", runs["start:prod"])):
+            if script and not _file(script, files):
+                made = script.removeprefix("./")
+                made = made if made.endswith((".js", ".mjs", ".cjs")) else f"{made}.js"
+                return made, f"the {name} script `{scripts[name]}`, after `npm run build` (`{build}`)", True
     for name in ("index.js", "server.js", "app.js", "index.mjs", "server.mjs"):
         if name in files:
-            return name, f"{name}, by its name"
+            return name, f"{name}, by its name", False
     said = f"`npm start` runs `{start}`, " if isinstance(start, str) else ""
-    return None, f"{said}no `node FILE` start script, no main and no index.js/server.js/app.js: cannot tell what to run"
+    return (
+        None,
+        f"{said}no `node FILE` start or start:prod script, no main and no index.js/server.js/app.js: "
+        "cannot tell what to run",
+        False,
+    )
+
+
+def _node_script(command: object) -> str | None:
+    """FILE of a script that is `node FILE` (or nodemon), else None."""
+    if not isinstance(command, str):
+        return None
+    words = [w for w in (split(command) or []) if "=" not in w or w.startswith("-")]
+    if words and words[0] in ("node", "nodemon"):
+        return next((w for w in words[1:] if not w.startswith("-")), None)
+    return None
+
+
+def _built_from(entry: str, files: dict[str, Path]) -> str:
+    """The TypeScript source a built entry is compiled from (dist/main.js <- src/main.ts), if it is there."""
+    stem = entry.rsplit(".", 1)[0]
+    rest = stem.split("/", 1)[1] if "/" in stem else stem
+    for candidate in (f"src/{rest}.ts", f"{rest}.ts", f"src/{rest}.mts"):
+        if candidate in files:
+            return candidate
+    return entry
+
+
+def _compile(app: App, package: dict) -> None:
+    """The build stage installs the dev dependencies too, builds, then installs (prunes to) the
+    production ones: the image holds what the build made, not the build tools."""
+    production = app.install[-1]
+    manager = production.split()[0]
+    if manager == "npm":  # npm ci --omit=dev / npm install --omit=dev
+        everything, prune = production.replace("--omit=dev", "--include=dev"), "npm prune --omit=dev"
+    elif manager == "pnpm":
+        everything, prune = "NODE_ENV=development " + production.replace(" --prod", ""), "pnpm prune --prod"
+    elif production.startswith("yarn workspaces"):  # Yarn 2+
+        everything, prune = production.replace(" --production", ""), production
+    else:  # Yarn 1: the production install again, offline, drops what the build needed
+        everything = "NODE_ENV=development " + production.replace(" --production", "")
+        prune = production + " --ignore-scripts --prefer-offline"
+    app.install = [*app.install[:-1], everything]
+    run = f"{'npm' if manager == 'npm' else manager} run build"
+    app.compile = [run, prune]
+    app.note(
+        HANDLED,
+        "build",
+        f"`{run}` (`{package['scripts']['build']}`) in the build stage: `{everything}` before it, `{prune}` "
+        "after it, so the image holds what the build made, not the build tools",
+        ("package.json", None),
+    )
 
 
 def _file(name: str, files: dict[str, Path]) -> str | None:

@@ -59,6 +59,10 @@ EXPECTED = {
         "fastify", 7860, ["node", "node_modules/fastify-cli/cli.js", "start", "--address=0.0.0.0", "app.js"],
         ["fastify-cli serves the plugin app.js", "close-with-grace"],
     ),
+    "nestjs-cli-myapp": (
+        "@nestjs/core", 7860, ["node", "--require=./hfspace-preload.cjs", "dist/main.js"],
+        ["start:prod", "`npm run build` (`nest build`)", "npm prune --omit=dev", "src/main.ts:8", "SIGTERM"],
+    ),
     "flask-javascript-example": (
         "flask", 7860, ["gunicorn", "js_example:app"], ["js_example/__init__.py:3", "gunicorn==27.0.1"],
     ),
@@ -230,6 +234,40 @@ def test_node_lockfiles_choose_the_install(tmp_path, lock, install):
         (folder / lock).write_text("# yarn lockfile v1\n" if lock == "yarn.lock" else "{}\n")
     dockerfile = next(c for c in init.plan(init.scan(folder)) if c.path == "Dockerfile").text
     assert install in dockerfile and '"server.js"]' in dockerfile and "ENV NODE_ENV=production" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("lock", "everything", "prune"),
+    [("package-lock.json", "npm ci --include=dev", "npm prune --omit=dev"),
+     ("yarn.lock", "NODE_ENV=development yarn install --frozen-lockfile --non-interactive",
+      "yarn install --frozen-lockfile --production --non-interactive --ignore-scripts --prefer-offline"),
+     ("pnpm-lock.yaml", "NODE_ENV=development pnpm install --frozen-lockfile", "pnpm prune --prod"),
+     (None, "npm install --include=dev", "npm prune --omit=dev")],
+)  # fmt: skip
+def test_a_typescript_app_is_built_in_the_build_stage_and_its_dev_dependencies_dropped(
+    tmp_path, lock, everything, prune
+):
+    """`"build": "tsc"` and `"start": "node dist/index.js"`: dist/ is made by the build, never in the folder."""
+    folder = tmp_path / "ts-app"
+    (folder / "src").mkdir(parents=True)
+    package = {"scripts": {"build": "tsc", "start": "node dist/index.js"}, "dependencies": {"express": "^5.0.0"}}
+    (folder / "package.json").write_text(json.dumps(package))
+    (folder / "src" / "index.ts").write_text(
+        "import express from 'express';\nconst app = express();\napp.listen(Number(process.env.PORT) || 3000);\n"
+    )
+    if lock:
+        (folder / lock).write_text("# yarn lockfile v1\n" if lock == "yarn.lock" else "{}\n")
+    found = init.scan(folder)
+    dockerfile = next(c for c in init.plan(found) if c.path == "Dockerfile").text
+    build, runtime = dockerfile.split("FROM ${NODE_IMAGE} AS runtime")
+    assert everything in build and "COPY . .\n" in build, build
+    assert "run build" in build and build.index("run build") < build.index(prune), build
+    assert (
+        "COPY --chown=node:node --from=build /app /app\n" in runtime and "COPY --chown=node:node . /app" not in runtime
+    )
+    assert dockerfile.rstrip().endswith('"dist/index.js"]'), dockerfile
+    port = next(n for n in found.notes if n.topic == "port")
+    assert port.where == ("src/index.ts", 3), port  # read from the source the build compiles
 
 
 @pytest.mark.parametrize(
