@@ -15,7 +15,8 @@ Two steps, each its own function:
 
 Three ways to run a Space: its Dockerfile's command as a local process (the
 default), its image as a container (`docker=True`), or, for `sdk: static`, its
-files from a small HTTP server in this process.
+files from a small HTTP server in this process (after its `app_build_command`,
+as the Hub runs it, with what that build made as the root).
 
 A container runs as the platform runs it: as the image's USER (root when it sets
 none: public Spaces show the platform does so), writable wherever the build gave
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import queue
 import re
 import shlex
@@ -96,6 +98,7 @@ class Plan:
     read_only: bool = False  # container: a read-only root
     limits: tuple[int, int] | None = None  # container: (CPUs, memory in GB) of the card's hardware
     note: str | None = None  # process: what differs from the platform (its interpreter), in one line
+    build: str | None = None  # static: the card's app_build_command, run first as the Hub runs it
 
     @property
     def name(self) -> str:
@@ -185,7 +188,7 @@ def plan(folders: list[str | os.PathLike], options: Options, environ: dict[str, 
         port = options.port + index
         timeout = options.timeout or space.startup_timeout
         if space.sdk == "static":
-            plans.append(_plan_static(space, port, timeout))
+            plans.append(_plan_static(space, port, timeout, environ))
         elif options.docker:
             plans.append(_plan_container(space, port, timeout, options, docker))
         else:
@@ -236,8 +239,20 @@ def _memory() -> str:
     return f"{max(1, round(total / 2**30))}Gi"
 
 
-def _plan_static(space: Space, port: int, timeout: float) -> Plan:
+def _plan_static(space: Space, port: int, timeout: float, environ: dict[str, str]) -> Plan:
+    """A static Space serves app_file; with app_build_command, the Hub first installs the folder's
+    package.json and runs that command (a Vite site: `npm run build`, app_file dist/index.html)."""
     app_file = str(space.card.data.get("app_file") or "index.html")
+    build = space.card.data.get("app_build_command")
+    if isinstance(build, str) and build.strip():
+        if (space.root / "package.json").is_file() and not shutil.which("npm", path=environ.get("PATH")):
+            raise HfspaceError(
+                f"{space.name}: npm is not on PATH (needed for its app_build_command `{build}`)",
+                hint="install Node.js with npm",
+            )
+        npm = (space.root / "package.json").is_file() and not (space.root / "node_modules").is_dir()
+        env = {**environ, "PATH": os.pathsep.join([str(space.root / "node_modules" / ".bin"), environ.get("PATH", "")])}
+        return Plan(space, "static", port, timeout, command=[app_file], env=env, npm_ci=npm, build=build)
     if not (space.root / app_file).is_file():
         raise HfspaceError(
             f"{space.name}: its app_file {app_file} does not exist",
@@ -456,9 +471,14 @@ def _prepare(item: Plan, on_event: Callable[[Event], None], stop: threading.Even
     root = item.space.root
     steps: list[tuple[str, list[str], dict[str, str] | None]] = []
     if item.npm_ci:
-        on_event(Step(item.name, "no node_modules: running npm ci"))
+        install = "ci" if (root / "package-lock.json").is_file() else "install"
+        on_event(Step(item.name, f"no node_modules: running npm {install}"))
         # The developer's own environment (not the image's NODE_ENV=production): a full install, as `npm ci` gives.
-        steps.append(("npm ci", ["npm", "ci", "--no-audit", "--no-fund"], {**os.environ, "PATH": item.env["PATH"]}))
+        npm = ["npm", install, "--no-audit", "--no-fund"]
+        steps.append((f"npm {install}", npm, {**os.environ, "PATH": item.env["PATH"]}))
+    if item.build:
+        on_event(Step(item.name, f"app_build_command: {item.build}"))
+        steps.append((item.build, ["sh", "-c", item.build], {**os.environ, "PATH": item.env["PATH"]}))
     if item.create_venv:
         on_event(Step(item.name, f"creating {item.name}/.venv from requirements.txt"))
         requirements = (root / "requirements.txt").read_text(errors="replace")
@@ -472,6 +492,8 @@ def _prepare(item: Plan, on_event: Callable[[Event], None], stop: threading.Even
             raise _Stop
         if result.returncode != 0:
             return Failure(item.name, f"{what} failed (status {result.returncode})", _last_lines(result.stdout))
+    if item.build and not (root / item.command[0]).is_file():
+        return Failure(item.name, f"its app_build_command `{item.build}` made no {item.command[0]} (app_file)", [])
     if item.create_venv:
         program = _program(item.command)
         if program and not _find(program, item.env["PATH"], root):
@@ -894,15 +916,18 @@ class _Static(_Unit):
 
     def start(self) -> Failure | None:
         plan = self.plan
+        # A built site is served from what the build made (dist/: its index.html asks for /assets/...),
+        # as the Hub serves the Vite example of its docs (app_file: dist/index.html).
+        root, app_file = plan.space.root, plan.command[0]
+        if plan.build:
+            root, app_file = root / posixpath.dirname(app_file), posixpath.basename(app_file)
         handler = type(
             "Handler",
             (_StaticHandler,),
-            {"app_file": plan.command[0], "report": staticmethod(lambda line: self.lines.put((plan.name, line)))},
+            {"app_file": app_file, "report": staticmethod(lambda line: self.lines.put((plan.name, line)))},
         )
         try:
-            self.server = ThreadingHTTPServer(
-                ("127.0.0.1", plan.port), partial(handler, directory=str(plan.space.root))
-            )
+            self.server = ThreadingHTTPServer(("127.0.0.1", plan.port), partial(handler, directory=str(root)))
         except OSError as exc:
             return Failure(plan.name, f"cannot listen on port {plan.port}: {exc.strerror}", [])
         self.server.daemon_threads = True

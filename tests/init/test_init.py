@@ -376,6 +376,36 @@ def test_a_sigterm_handler_in_an_entry_with_no_extension_is_seen(tmp_path):
     assert "no SIGTERM handler" not in result.output and "hfspace-preload.cjs" not in result.output, result.output
 
 
+@pytest.mark.parametrize(
+    ("build", "config", "app_file"),
+    [
+        ("vite build", None, "dist/index.html"),  # npm create vite@latest -- --template vanilla (create-vite 9.3.0)
+        ("tsc -b && vite build", None, "dist/index.html"),  # its react-ts template
+        ("vite build", "export default { build: { outDir: 'public_html' } }\n", "public_html/index.html"),
+        ("echo nothing to build", None, None),
+    ],
+    ids=["vite", "tsc-then-vite", "vite-outDir", "no-bundler"],
+)
+def test_a_site_a_bundler_builds_gets_the_hubs_build_step(tmp_path, build, config, app_file):
+    folder = tmp_path / "site"
+    (folder / "src").mkdir(parents=True)
+    (folder / "package.json").write_text(json.dumps({"scripts": {"dev": "vite", "build": build}}))
+    (folder / "index.html").write_text('<div id="app"></div><script type="module" src="/src/main.js"></script>\n')
+    (folder / "src" / "main.js").write_text("import './style.css'\n")
+    if config:
+        (folder / "vite.config.js").write_text(config)
+    result = cli("init", str(folder))
+    assert result.exit_code == 0 and "validate: 0 errors" in result.output, result.output
+    card = load(folder).card.data
+    assert card["sdk"] == "static" and "Dockerfile" not in {p.name for p in folder.iterdir()}
+    if app_file is None:
+        assert card["app_file"] == "index.html" and "app_build_command" not in card
+        assert "no bundler: the files are served as they are, unbuilt" in result.output
+    else:
+        assert card["app_build_command"] == "npm run build" and card["app_file"] == app_file, card
+        assert f"entry point   {app_file}, built from index.html" in result.output
+
+
 def test_a_folder_with_no_app_is_one_error_line(tmp_path):
     result = cli("init", str(tmp_path))
     assert result.exit_code == 1 and result.output.startswith(f"error: {tmp_path}: no app found")

@@ -173,6 +173,37 @@ def test_up_serves_a_static_space_with_its_app_file_at_the_root(tmp_path):
     assert not port_is_listening(port)
 
 
+def test_up_runs_a_static_spaces_app_build_command_and_serves_what_it_built(tmp_path):
+    """As the Hub does (docs: app_build_command: npm run build, app_file: dist/index.html): build, then
+    serve the build's output, whose page asks for /assets/..."""
+    build = "mkdir -p dist/assets && cp page.html dist/index.html && echo 'console.log(1)' > dist/assets/app.js"
+    folder = make_space(
+        tmp_path,
+        "built-space",
+        f"sdk: static\napp_build_command: {build}\napp_file: dist/index.html\n",
+        {"page.html": '<script type="module" src="/assets/app.js"></script>\n'},
+    )
+    port = free_ports(1)
+    log = tmp_path / "up.log"
+    with running_up([str(folder), "--port", str(port)], log) as process:
+        assert get(f"http://127.0.0.1:{port}/").text == '<script type="module" src="/assets/app.js"></script>\n'
+        assert get(f"http://127.0.0.1:{port}/assets/app.js").text == "console.log(1)\n"
+        assert get(f"http://127.0.0.1:{port}/page.html").status_code == 404  # the source is not what is served
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    assert f"built-space: app_build_command: {build}" in log.read_text()
+
+
+def test_a_static_build_that_fails_or_makes_no_app_file_is_one_error(tmp_path):
+    failing = make_space(tmp_path, "failing", "sdk: static\napp_build_command: exit 3\napp_file: dist/index.html\n", {})
+    result = up(str(failing), "--port", str(free_ports(1)))
+    assert result.exit_code == 1 and "error: failing exit 3 failed (status 3)" in result.output, result.output
+    empty = make_space(tmp_path, "empty", "sdk: static\napp_build_command: 'true'\napp_file: dist/index.html\n", {})
+    result = up(str(empty), "--port", str(free_ports(1)))
+    assert result.exit_code == 1, result.output
+    assert "error: empty its app_build_command `true` made no dist/index.html (app_file)" in result.output
+
+
 def test_up_gives_a_space_the_platform_variables_its_image_env_dotenv_vars_and_secrets(tmp_path):
     folder = env_space(tmp_path)
     port = free_ports(1)
