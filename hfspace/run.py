@@ -719,6 +719,8 @@ class _Unit:
         )
 
     def exit_reason(self, code: int) -> str:
+        if code == 0:  # not a crash: it ended, or something outside stopped it (`docker stop`)
+            return "exited with status 0 (it ended, or was stopped from outside): a Space's command must keep serving"
         return f"exited with status {code}"
 
     def _read(self, stream) -> None:

@@ -266,6 +266,14 @@ def test_up_reports_a_space_that_crashes_with_its_logs_and_stops_the_others(tmp_
     assert processes_serving(base) == [] and processes_serving(base + 1) == []
 
 
+def test_a_command_that_ends_with_status_0_is_not_reported_as_a_crash(tmp_path):
+    files = {"Dockerfile": 'FROM python:3.13-slim\nCMD ["python3", "-c", "print(\'done\')"]\n'}
+    folder = make_space(tmp_path, "one-shot", "sdk: docker\n", files)
+    result = up(str(folder), "--port", str(free_ports(1)), "--timeout", "20s")
+    assert result.exit_code == 1, result.output
+    assert "error: one-shot exited with status 0 (it ended, or was stopped from outside)" in result.output
+
+
 def test_up_reports_a_space_that_never_answers_within_the_timeout(tmp_path):
     silent = "import time\nprint('not listening', flush=True)\ntime.sleep(60)\n"
     files = {"Dockerfile": 'FROM python:3.13-slim\nCMD ["python3", "silent.py"]\n', "silent.py": silent}
