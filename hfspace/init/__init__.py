@@ -66,6 +66,7 @@ class App:
     extra_packages: list[str] = field(default_factory=list)  # what the app lacks, installed by the image
     build_steps: list[str] = field(default_factory=list)  # RUN lines in the final stage, as uid 1000
     compile: list[str] = field(default_factory=list)  # Node: the build stage's steps after `COPY . .` (npm run build)
+    ignore: list[str] = field(default_factory=list)  # .dockerignore lines beyond the usual ones (a build's dist)
     files: dict[str, str] = field(default_factory=dict)  # adapters written beside the app: path -> text
     health_path: str = "/"
     title: str = ""

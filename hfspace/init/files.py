@@ -129,7 +129,7 @@ def _node_dockerfile(app: App) -> str:
         + _run(app.install, cache)
         + (
             "\n# The app's own build (TypeScript and the like), then only the production dependencies.\n"
-            "COPY . .\n" + _run(app.compile, None)
+            "COPY . .\n" + _run(app.compile, cache)
             if app.compile
             else ""
         ),
@@ -153,8 +153,9 @@ def _node_dockerfile(app: App) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def dockerignore() -> str:
-    return f"# Written by {MARK}: what the image build leaves out of the folder.\n" + "\n".join(DOCKERIGNORE) + "\n"
+def dockerignore(extra: list[str] = ()) -> str:
+    lines = [*DOCKERIGNORE, *extra]
+    return f"# Written by {MARK}: what the image build leaves out of the folder.\n" + "\n".join(lines) + "\n"
 
 
 # --- the card ---------------------------------------------------------------------------------------
@@ -273,6 +274,7 @@ action to PID 1), so the stop would wait for the kill. Here SIGTERM is taken as 
 own KeyboardInterrupt path runs (Gradio closes its server), then Python exits.
 """
 
+import os
 import runpy
 import signal
 import sys
@@ -284,6 +286,7 @@ def _stop(signum, frame):
 
 signal.signal(signal.SIGTERM, _stop)
 sys.argv = [{script!r}, *sys.argv[1:]]
+sys.path[0] = os.path.dirname(os.path.abspath({script!r}))  # the script's folder, as `python SCRIPT` puts it
 runpy.run_path({script!r}, run_name="__main__")
 '''
 
@@ -456,10 +459,10 @@ def changes(app: App, *, force: bool = False) -> list[Change]:
         whole("Dockerfile", dockerfile(app), "the image")
         ignore = root / ".dockerignore"
         if not ignore.exists():
-            out.append(Change(".dockerignore", "create", dockerignore(), "what the build leaves out"))
+            out.append(Change(".dockerignore", "create", dockerignore(app.ignore), "what the build leaves out"))
         else:
             present = {line.strip() for line in ignore.read_text(errors="replace").splitlines()}
-            missing = [line for line in DOCKERIGNORE if line not in present]
+            missing = [line for line in [*DOCKERIGNORE, *app.ignore] if line not in present]
             action = "append" if missing else "unchanged"
             out.append(Change(".dockerignore", action, "\n".join(missing) + "\n" if missing else "", "lines it lacked"))
     for path, text in app.files.items():

@@ -69,6 +69,8 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     _install(app, package, files)
     if built:
         _compile(app, package)
+        if "/" in entry or entry not in files:  # dist/main: a local dist/ is stale; the image builds its own
+            app.ignore.append(entry.split("/", 1)[0])
     sources = _sources(files, source, typescript=built)
     preload = _listening(app, source, text, framework, version, sources)
     _writes(app, sources)
@@ -163,23 +165,30 @@ def _line(file: Path, pattern: str) -> int | None:
 
 def _entry(package: dict, files: dict[str, Path]) -> tuple[str | None, str, bool]:
     """The file node runs, where that comes from, and whether `npm run build` makes it (a TypeScript
-    app: NestJS's `start:prod` is `node dist/main`); (None, why, False) when it cannot be told."""
+    app: NestJS's `start:prod` is `node dist/main`, compiled from src/main.ts); (None, why, False)
+    when it cannot be told. A build output already in the folder is built anew in the image: a
+    local dist/ is stale, and usually ignored (Nest's .gitignore has /dist)."""
     scripts = package.get("scripts") or {}
     start, build = scripts.get("start"), scripts.get("build")
-    runs = {name: _node_script(scripts.get(name)) for name in ("start", "start:prod")}
     main = package.get("main") if isinstance(package.get("main"), str) else None
-    if runs["start"] and _file(runs["start"], files):
-        return _file(runs["start"], files), f"the start script `{start}`", False
-    if main and _file(main, files):
-        return _file(main, files), f"package.json main `{main}`", False
-    if runs["start:prod"] and _file(runs["start:prod"], files):
-        return _file(runs["start:prod"], files), f"the start:prod script `{scripts['start:prod']}`", False
-    if isinstance(build, str):  # what the build makes: dist/main, never in the folder itself
-        for name, script in (("start", runs["start"]), ("start:prod", runs["start:prod"])):
-            if script and not _file(script, files):
-                made = script.removeprefix("./")
-                made = made if made.endswith((".js", ".mjs", ".cjs")) else f"{made}.js"
-                return made, f"the {name} script `{scripts[name]}`, after `npm run build` (`{build}`)", True
+    candidates = [
+        (_node_script(start), f"the start script `{start}`"),
+        (main, f"package.json main `{main}`"),
+        (_node_script(scripts.get("start:prod")), f"the start:prod script `{scripts.get('start:prod')}`"),
+    ]
+    # `node .` runs the folder's package: its main, else index.js.
+    candidates = [((main or "index.js") if target in (".", "./") else target, why) for target, why in candidates]
+    builds = isinstance(build, str)
+    after = f", after `npm run build` (`{build}`)"
+    for target, why in candidates:
+        found = _file(target, files) if target else None
+        if found:
+            built = builds and _built_from(found, files) != found
+            return found, why + (after if built else ""), built
+    if builds:  # what the build makes (dist/main), not in the folder: node resolves it as `node X` would
+        for target, why in candidates:
+            if target:
+                return target.removeprefix("./").rstrip("/"), why + after, True
     for name in ("index.js", "server.js", "app.js", "index.mjs", "server.mjs"):
         if name in files:
             return name, f"{name}, by its name", False
@@ -204,7 +213,7 @@ def _node_script(command: object) -> str | None:
 
 def _built_from(entry: str, files: dict[str, Path]) -> str:
     """The TypeScript source a built entry is compiled from (dist/main.js <- src/main.ts), if it is there."""
-    stem = entry.rsplit(".", 1)[0]
+    stem = entry.removesuffix(".js").removesuffix(".mjs").removesuffix(".cjs")
     rest = stem.split("/", 1)[1] if "/" in stem else stem
     for candidate in (f"src/{rest}.ts", f"{rest}.ts", f"src/{rest}.mts"):
         if candidate in files:

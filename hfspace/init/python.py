@@ -312,7 +312,10 @@ def _python(app: App, files: dict[str, Path]) -> None:
         return
     version, name, line = wanted
     said = ".".join(map(str, version))
-    if version in TRIXIE_PYTHONS:
+    if not app.docker:  # sdk: gradio: the Hub's own image, whose Python the card chooses
+        app.card_extra["python_version"] = said
+        app.note(DETECTED, "python", f"{said}, as {name} says: the card's python_version", (name, line))
+    elif version in TRIXIE_PYTHONS:
         app.python = said
         app.note(DETECTED, "python", f"{said}, as {name} says: the image is python:{said}-slim-trixie", (name, line))
     else:

@@ -5,10 +5,12 @@ bundler builds (Vite: `vite build` into dist/) gets `app_build_command`, which t
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from pathlib import Path
 
 from hfspace.init import DETECTED, HANDLED, App
+from hfspace.space.words import option, split
 
 
 def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App | None:
@@ -48,28 +50,31 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     return app
 
 
-# A bundler named by the build script, and the folder it writes by default.
-BUNDLERS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "astro": "dist", "rsbuild": "dist"}
+# A bundler named by the build script, the folder it writes by default, and the flags that change it.
+BUNDLERS = {"vite": ("dist", ("--outDir", "--out-dir")), "parcel": ("dist", ("--dist-dir",))}
 
 
 def _bundled(files: dict[str, Path]) -> tuple[str, str, str, tuple[str, int | None]] | None:
     """(bundler, build script, output folder, where the folder is said) when package.json's build
-    script runs a bundler; None otherwise."""
+    script runs Vite or Parcel; None otherwise."""
     try:
         package = json.loads(files["package.json"].read_text(errors="replace"))
         script = package["scripts"]["build"]
     except (ValueError, KeyError, TypeError):
         return None
-    words = re.findall(r"[\w@/.-]+", script) if isinstance(script, str) else []
-    bundler = next((word for word in words if word in BUNDLERS), None)
+    words = split(script) if isinstance(script, str) else None
+    bundler = next((word for word in words or [] if word in BUNDLERS), None)
     if bundler is None:
         return None
-    out, where = BUNDLERS[bundler], ("package.json", None)
+    out, flags = BUNDLERS[bundler]
+    where: tuple[str, int | None] = ("package.json", None)
     for name in (f"{bundler}.config.js", f"{bundler}.config.ts", f"{bundler}.config.mjs", f"{bundler}.config.mts"):
         if name in files:
             text = files[name].read_text(errors="replace")
             match = re.search(r"\boutDir\s*:\s*['\"]([^'\"]+)['\"]", text)
             if match:
-                out = match[1].strip("./") or out
-                where = (name, text.count("\n", 0, match.start()) + 1)
-    return bundler, script, out, where
+                out, where = match[1], (name, text.count("\n", 0, match.start()) + 1)
+    given = option(words[words.index(bundler) :], flags)  # the command line wins over the config
+    if given:
+        out, where = given, ("package.json", None)
+    return bundler, script, posixpath.normpath(out.removeprefix("./")), where

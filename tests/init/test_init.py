@@ -60,7 +60,7 @@ EXPECTED = {
         ["fastify-cli serves the plugin app.js", "close-with-grace"],
     ),
     "nestjs-cli-myapp": (
-        "@nestjs/core", 7860, ["node", "--require=./hfspace-preload.cjs", "dist/main.js"],
+        "@nestjs/core", 7860, ["node", "--require=./hfspace-preload.cjs", "dist/main"],
         ["start:prod", "`npm run build` (`nest build`)", "npm prune --omit=dev", "src/main.ts:8", "SIGTERM"],
     ),
     "flask-javascript-example": (
@@ -162,6 +162,28 @@ def test_gradio_is_offered_as_sdk_gradio_and_as_docker_with_the_flag(tmp_path):
     assert "python as PID 1 ignores the signal" in docker.output
 
 
+def test_hfspace_main_puts_the_scripts_folder_first_on_sys_path_as_python_does(tmp_path):
+    folder = tmp_path / "gradio-sub"
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "helpers.py").write_text("WORD = 'imported beside the script'\n")
+    (folder / "src" / "app.py").write_text("from helpers import WORD\n\nprint(WORD)\n# demo.launch(\n")
+    from hfspace.init.files import python_main
+
+    (folder / "hfspace_main.py").write_text(python_main("src/app.py"))
+    done = subprocess.run([sys.executable, "hfspace_main.py"], cwd=folder, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout == "imported beside the script\n", done.stderr
+
+
+def test_a_native_gradio_space_gets_the_python_the_app_wants_in_its_card(tmp_path):
+    folder = tmp_path / "gradio-311"
+    folder.mkdir()
+    (folder / "app.py").write_text("import gradio as gr\n\ngr.Interface(lambda x: x, 'text', 'text').launch()\n")
+    (folder / ".python-version").write_text("3.11\n")
+    result = cli("init", str(folder))
+    assert result.exit_code == 0, result.output
+    assert load(folder).card.data["python_version"] == "3.11" and "the card's python_version" in result.output
+
+
 def test_hfspace_main_runs_the_script_and_takes_sigterm_as_ctrl_c(tmp_path):
     """What Gradio's launch() does after it starts its server: block the main thread until Ctrl-C.
     (Measured on gradio_rangeslider 0.0.8's demo under `up --docker`: docker stop took 10.1 s and exit
@@ -234,6 +256,31 @@ def test_node_lockfiles_choose_the_install(tmp_path, lock, install):
         (folder / lock).write_text("# yarn lockfile v1\n" if lock == "yarn.lock" else "{}\n")
     dockerfile = next(c for c in init.plan(init.scan(folder)) if c.path == "Dockerfile").text
     assert install in dockerfile and '"server.js"]' in dockerfile and "ENV NODE_ENV=production" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("package", "dist", "cmd"),
+    [
+        ({"main": "dist/index.js", "scripts": {"build": "tsc", "start": "node ."}}, False, "dist/index.js"),
+        ({"scripts": {"build": "tsc", "start": "node dist"}}, False, "dist"),
+        # Built here before (npm run build): dist/ is stale and ignored; the image builds it anew.
+        ({"scripts": {"build": "tsc", "start:prod": "node dist/index"}}, True, "dist/index.js"),
+    ],
+    ids=["node-dot", "node-folder", "built-locally"],
+)
+def test_what_a_typescript_app_runs_is_what_its_build_makes(tmp_path, package, dist, cmd):
+    folder = tmp_path / "ts-app"
+    (folder / "src").mkdir(parents=True)
+    (folder / "package.json").write_text(json.dumps({**package, "dependencies": {"express": "^5.0.0"}}))
+    (folder / "src" / "index.ts").write_text("import express from 'express';\nexpress().listen(3000);\n")
+    if dist:
+        (folder / "dist").mkdir()
+        (folder / "dist" / "index.js").write_text("require('express')().listen(3000);\n")
+        (folder / ".gitignore").write_text("/dist\n")
+    result = cli("init", str(folder))
+    assert result.exit_code == 0 and "validate: 0 errors" in result.output, result.output
+    dockerfile = (folder / "Dockerfile").read_text()
+    assert "run build" in dockerfile and dockerfile.rstrip().endswith(f'"{cmd}"]'), dockerfile
 
 
 @pytest.mark.parametrize(
@@ -382,9 +429,12 @@ def test_a_sigterm_handler_in_an_entry_with_no_extension_is_seen(tmp_path):
         ("vite build", None, "dist/index.html"),  # npm create vite@latest -- --template vanilla (create-vite 9.3.0)
         ("tsc -b && vite build", None, "dist/index.html"),  # its react-ts template
         ("vite build", "export default { build: { outDir: 'public_html' } }\n", "public_html/index.html"),
+        ("vite build --outDir build", "export default { build: { outDir: 'ignored' } }\n", "build/index.html"),
+        ("vite build", "export default { build: { outDir: './.output/public' } }\n", ".output/public/index.html"),
+        ("parcel build index.html --dist-dir www", None, "www/index.html"),
         ("echo nothing to build", None, None),
     ],
-    ids=["vite", "tsc-then-vite", "vite-outDir", "no-bundler"],
+    ids=["vite", "tsc-then-vite", "vite-outDir", "flag-over-config", "dot-folder", "parcel-dist-dir", "no-bundler"],
 )
 def test_a_site_a_bundler_builds_gets_the_hubs_build_step(tmp_path, build, config, app_file):
     folder = tmp_path / "site"

@@ -368,13 +368,23 @@ def test_a_failed_deploy_prints_the_diagnosis_in_a_real_process(hub, tmp_path):
     assert "error: me/crashes: it ended in RUNTIME_ERROR; nothing to roll back to" in done.stderr
 
 
+@pytest.fixture
+def anonymous(monkeypatch, tmp_path):
+    """No token at all: no HF_TOKEN, and no saved login (the client reads its token file's path at import,
+    so a machine's own `hf auth login` would otherwise be used)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-stored-tokens"))
+
+
 def anonymous_doctor(hub, tmp_path, *args: str):
-    """doctor with no token at all: no HF_TOKEN, and an HF_HOME with no saved login."""
+    """doctor with no token (the test asks for the `anonymous` fixture)."""
     env = {"HF_ENDPOINT": hub.url, "HF_TOKEN": None, "HF_HOME": str(tmp_path / "anonymous-home")}
     return CliRunner().invoke(app, ["doctor", *args], env=env)
 
 
-def test_with_no_token_a_public_space_is_diagnosed_from_what_anyone_can_read(hub, tmp_path):
+def test_with_no_token_a_public_space_is_diagnosed_from_what_anyone_can_read(hub, tmp_path, anonymous):
     dockerfile = GOOD_DOCKERFILE.replace('"-b", "0.0.0.0:7860", ', "")  # gunicorn's own default: 127.0.0.1:8000
     hub.seed(
         "me/public-timeout", {**FILES, "Dockerfile": dockerfile}, stage="RUNTIME_ERROR",
@@ -393,7 +403,7 @@ def test_with_no_token_a_public_space_is_diagnosed_from_what_anyone_can_read(hub
     assert "sk-not-for-anyone-42" not in result.output
 
 
-def test_with_no_token_a_key_error_is_not_checked_against_settings_it_cannot_read(hub, tmp_path):
+def test_with_no_token_a_key_error_is_not_checked_against_settings_it_cannot_read(hub, tmp_path, anonymous):
     hub.seed(
         "me/public-keyerror", FILES, stage="RUNTIME_ERROR", secrets={"HUGGINGFACE_TOKEN": "x"},
         error="Exit code: 1. Reason: KeyError: 'HUGGINGFACE_TOKEN'",
@@ -403,13 +413,13 @@ def test_with_no_token_a_key_error_is_not_checked_against_settings_it_cannot_rea
     assert cause["id"] == "missing-variable" and "is not set where it runs" in cause["summary"]
 
 
-def test_with_no_token_a_private_space_is_one_line_that_says_a_token_is_needed(hub, tmp_path):
+def test_with_no_token_a_private_space_is_one_line_that_says_a_token_is_needed(hub, tmp_path, anonymous):
     hub.seed("me/hidden", FILES, stage="RUNTIME_ERROR", error="Memory limit exceeded (16Gi)", visibility="private")
     result = anonymous_doctor(hub, tmp_path, "me/hidden")
     assert result.exit_code == 2
     assert "a private Space needs a token" in result.output and "Traceback" not in result.output
 
 
-def test_a_bad_space_id_is_named_before_any_token_is_looked_for(hub, tmp_path):
+def test_a_bad_space_id_is_named_before_any_token_is_looked_for(hub, tmp_path, anonymous):
     result = anonymous_doctor(hub, tmp_path, "not-a-space")
     assert result.exit_code == 2 and "'not-a-space' is not a Space id" in result.output
