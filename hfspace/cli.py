@@ -903,10 +903,11 @@ def init(
         changes = initialise.plan(found, force=force)
     except HfspaceError as error:
         raise fail(error) from None
+    width = max([13, *(len(change.path) for change in changes)])  # hfspace-preload.cjs is longer than a topic
     for change in changes:
         verb = f"would {change.action}" if dry_run and change.writes else change.action
         style = "green" if change.writes else "yellow" if change.action == "kept" else "dim"
-        out.print(Text.assemble("  ", Text(f"{verb:<9}", style=style), f" {change.path:<13} {change.why}"))
+        out.print(Text.assemble("  ", Text(f"{verb:<9}", style=style), f" {change.path:<{width}} {change.why}"))
     if dry_run:
         for change in changes:
             if change.writes:
