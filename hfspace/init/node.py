@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from hfspace.init import DETECTED, HANDLED, NOT_FIXED, UNKNOWN, App
 from hfspace.space.listen import _js_listen
@@ -66,9 +67,9 @@ def detect(root: Path, files: dict[str, Path], *, docker: bool = False) -> App |
     )
     app.note(DETECTED, "entry point", f"node {entry} ({why})", ("package.json", None))
     _engines(app, package, files)
-    _install(app, package, files)
+    build = _install(app, package, files)
     if built:
-        _compile(app, package)
+        _compile(app, package, build)
         if "/" in entry or entry not in files:  # dist/main: a local dist/ is stale; the image builds its own
             app.ignore.append(entry.split("/", 1)[0])
     sources = _sources(files, source, typescript=built)
@@ -221,28 +222,16 @@ def _built_from(entry: str, files: dict[str, Path]) -> str:
     return entry
 
 
-def _compile(app: App, package: dict) -> None:
-    """The build stage installs the dev dependencies too, builds, then installs (prunes to) the
-    production ones: the image holds what the build made, not the build tools."""
-    production = app.install[-1]
-    manager = production.split()[0]
-    if manager == "npm":  # npm ci --omit=dev / npm install --omit=dev
-        everything, prune = production.replace("--omit=dev", "--include=dev"), "npm prune --omit=dev"
-    elif manager == "pnpm":
-        everything, prune = "NODE_ENV=development " + production.replace(" --prod", ""), "pnpm prune --prod"
-    elif production.startswith("yarn workspaces"):  # Yarn 2+
-        everything, prune = production.replace(" --production", ""), production
-    else:  # Yarn 1: the production install again, offline, drops what the build needed
-        everything = "NODE_ENV=development " + production.replace(" --production", "")
-        prune = production + " --ignore-scripts --prefer-offline"
-    app.install = [*app.install[:-1], everything]
-    run = f"{'npm' if manager == 'npm' else manager} run build"
-    app.compile = [run, prune]
+def _compile(app: App, package: dict, build: Build) -> None:
+    """The build stage installs the dev dependencies too, builds, then keeps only the production
+    ones: the image holds what the build made, not the build tools."""
+    app.install = [*app.install[:-1], build.everything]
+    app.compile = [build.run, build.prune]
     app.note(
         HANDLED,
         "build",
-        f"`{run}` (`{package['scripts']['build']}`) in the build stage: `{everything}` before it, `{prune}` "
-        "after it, so the image holds what the build made, not the build tools",
+        f"`{build.run}` (`{package['scripts']['build']}`) in the build stage: `{build.everything}` before it, "
+        f"`{build.prune}` after it, so the image holds what the build made, not the build tools",
         ("package.json", None),
     )
 
@@ -276,7 +265,20 @@ def _engines(app: App, package: dict, files: dict[str, Path]) -> None:
         app.env["_engines_mismatch"] = wanted  # read by _install for yarn; removed before rendering
 
 
-def _install(app: App, package: dict, files: dict[str, Path]) -> None:
+class Build(NamedTuple):
+    """How the package manager builds an app: the install with the dev dependencies, the build script,
+    and the step that leaves only the production ones."""
+
+    everything: str
+    run: str
+    prune: str
+
+
+NPM_BUILD = Build("npm ci --include=dev", "npm run build", "npm prune --omit=dev")
+
+
+def _install(app: App, package: dict, files: dict[str, Path]) -> Build:
+    """The production install (app.install), and how the same manager builds the app."""
     mismatch = app.env.pop("_engines_mismatch", None)
     if "package-lock.json" in files:
         app.install_files = ["package.json", "package-lock.json"]
@@ -287,7 +289,8 @@ def _install(app: App, package: dict, files: dict[str, Path]) -> None:
             "package-lock.json: `npm ci --omit=dev` in a build stage",
             ("package-lock.json", None),
         )
-    elif "yarn.lock" in files:
+        return NPM_BUILD
+    if "yarn.lock" in files:
         lock = files["yarn.lock"].read_text(errors="replace")[:400]
         app.install_files = ["package.json", "yarn.lock"]
         if "__metadata" in lock:
@@ -302,17 +305,23 @@ def _install(app: App, package: dict, files: dict[str, Path]) -> None:
                 f"yarn.lock (Yarn 2+, {manager}): installed immutable in a build stage",
                 ("yarn.lock", None),
             )
-        else:
-            flags = " --ignore-engines" if mismatch else ""
-            app.install = [
-                f"npm install --global {YARN}",
-                f"yarn install --frozen-lockfile --production --non-interactive{flags}",
-            ]
-            note = "yarn.lock (Yarn 1): `yarn install --frozen-lockfile --production` in a build stage"
-            if mismatch:
-                note += f"; with --ignore-engines, since yarn refuses Node {SHIPPED_NODE} against engines {mismatch}"
-            app.note(DETECTED, "dependencies", note, ("yarn.lock", None))
-    elif "pnpm-lock.yaml" in files:
+            return Build("yarn workspaces focus --all", "yarn run build", "yarn workspaces focus --all --production")
+        flags = " --ignore-engines" if mismatch else ""
+        app.install = [
+            f"npm install --global {YARN}",
+            f"yarn install --frozen-lockfile --production --non-interactive{flags}",
+        ]
+        note = "yarn.lock (Yarn 1): `yarn install --frozen-lockfile --production` in a build stage"
+        if mismatch:
+            note += f"; with --ignore-engines, since yarn refuses Node {SHIPPED_NODE} against engines {mismatch}"
+        app.note(DETECTED, "dependencies", note, ("yarn.lock", None))
+        # Yarn 1 has no prune: the production install again, offline, drops what the build needed.
+        return Build(
+            f"NODE_ENV=development yarn install --frozen-lockfile --non-interactive{flags}",
+            "yarn run build",
+            f"{app.install[-1]} --ignore-scripts --prefer-offline",
+        )
+    if "pnpm-lock.yaml" in files:
         app.install_files = ["package.json", "pnpm-lock.yaml"]
         app.install = [f"npm install --global {PNPM}", "pnpm install --frozen-lockfile --prod"]
         app.note(
@@ -321,16 +330,17 @@ def _install(app: App, package: dict, files: dict[str, Path]) -> None:
             "pnpm-lock.yaml: `pnpm install --frozen-lockfile --prod` in a build stage",
             ("pnpm-lock.yaml", None),
         )
-    else:
-        app.install_files = ["package.json"]
-        app.install = ["npm install --omit=dev"]
-        app.note(
-            UNKNOWN,
-            "dependencies",
-            "package.json, no lockfile: each build resolves new versions; run "
-            "`npm install` and keep package-lock.json to lock them",
-            ("package.json", None),
-        )
+        return Build("NODE_ENV=development pnpm install --frozen-lockfile", "pnpm run build", "pnpm prune --prod")
+    app.install_files = ["package.json"]
+    app.install = ["npm install --omit=dev"]
+    app.note(
+        UNKNOWN,
+        "dependencies",
+        "package.json, no lockfile: each build resolves new versions; run "
+        "`npm install` and keep package-lock.json to lock them",
+        ("package.json", None),
+    )
+    return NPM_BUILD._replace(everything="npm install --include=dev")
 
 
 def _listening(app: App, entry: str, text: str, framework: str, version: str, sources: dict[str, str]) -> str | None:
