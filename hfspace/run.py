@@ -245,12 +245,13 @@ def _plan_static(space: Space, port: int, timeout: float, environ: dict[str, str
     app_file = str(space.card.data.get("app_file") or "index.html")
     build = space.card.data.get("app_build_command")
     if isinstance(build, str) and build.strip():
-        if (space.root / "package.json").is_file() and not shutil.which("npm", path=environ.get("PATH")):
+        package = (space.root / "package.json").is_file()
+        if package and not shutil.which("npm", path=environ.get("PATH")):
             raise HfspaceError(
                 f"{space.name}: npm is not on PATH (needed for its app_build_command `{build}`)",
                 hint="install Node.js with npm",
             )
-        npm = (space.root / "package.json").is_file() and not (space.root / "node_modules").is_dir()
+        npm = package and not (space.root / "node_modules").is_dir()
         env = {**environ, "PATH": os.pathsep.join([str(space.root / "node_modules" / ".bin"), environ.get("PATH", "")])}
         return Plan(space, "static", port, timeout, command=[app_file], env=env, npm_ci=npm, build=build)
     if not (space.root / app_file).is_file():
@@ -707,16 +708,16 @@ class _Unit:
         return Failure(self.plan.name, reason, excerpt(list(tails[self.plan.name])), hint=hint)
 
     def readiness_hint(self) -> str:
-        if self.answered is not None:
-            return self.answered_hint()
-        return f"it must listen on port {self.plan.port} (PORT) and answer GET / with 200"
+        if self.answered is not None:  # it listens, but / is not a 200
+            return (
+                f"it listens, but GET / answered {self.answered}: the Space's proxy waits for a 200 on / (GET and "
+                "HEAD), so give / a page (or a redirect to one)"
+            )
+        return self.listen_hint()
 
-    def answered_hint(self) -> str:
-        """For a server that listens, but whose / is not a 200."""
-        return (
-            f"it listens, but GET / answered {self.answered}: the Space's proxy waits for a 200 on / (GET and "
-            "HEAD), so give / a page (or a redirect to one)"
-        )
+    def listen_hint(self) -> str:
+        """For a Space that nothing answered on: where it must listen."""
+        return f"it must listen on port {self.plan.port} (PORT) and answer GET / with 200"
 
     def exit_reason(self, code: int) -> str:
         if code == 0:  # not a crash: it ended, or something outside stopped it (`docker stop`)
@@ -873,9 +874,7 @@ class _Container(_Unit):
         if self.container:  # stopped, or given up on: either way gone, as with the platform
             self._docker("rm", "--force", self.container)
 
-    def readiness_hint(self) -> str:
-        if self.answered is not None:
-            return self.answered_hint()
+    def listen_hint(self) -> str:
         port = self.plan.space.app_port
         return f"the image must listen on 0.0.0.0:{port} (app_port, PORT unset) and answer GET / with 200"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 import yaml
 
@@ -153,7 +154,7 @@ def _node_dockerfile(app: App) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def dockerignore(extra: list[str] = ()) -> str:
+def dockerignore(extra: Sequence[str] = ()) -> str:
     lines = [*DOCKERIGNORE, *extra]
     return f"# Written by {MARK}: what the image build leaves out of the folder.\n" + "\n".join(lines) + "\n"
 

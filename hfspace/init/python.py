@@ -290,9 +290,10 @@ def _wanted_python(files: dict[str, Path]) -> tuple[tuple[int, int], str, int | 
     ]
     for name, pattern in found:
         if name in files:
-            match = re.search(pattern, files[name].read_text(errors="replace"), re.MULTILINE | re.IGNORECASE)
+            text = files[name].read_text(errors="replace")
+            match = re.search(pattern, text, re.MULTILINE | re.IGNORECASE)
             if match:
-                return (int(match[1]), int(match[2])), name, _line(files[name], pattern)
+                return (int(match[1]), int(match[2])), name, text.count("\n", 0, match.start()) + 1
     if "pyproject.toml" in files:
         try:
             requires = tomllib.loads(files["pyproject.toml"].read_text(errors="replace"))["project"]["requires-python"]
